@@ -1,0 +1,326 @@
+"""The `caseload` command.
+
+`import`, `export`, `staff` and `db` never import Textual, so they start fast; only opening
+the app does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Callable
+
+from caseload.clock import Clock, SystemClock
+from caseload.store.errors import StoreError
+
+DB_HELP = "database URL or SQLite path (default: $CASELOAD_DB, else caseload.sqlite3 in your data directory)"
+
+
+def _date(value: str) -> dt.date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--db", metavar="URL", help=DB_HELP)
+    p.add_argument("--as", dest="as_staff", metavar="STAFF_ID",
+                   help="act as this staff member (default: the database owner, as administrator)")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="caseload", parents=[common],
+        description="Caseloads, caseload conferences and off-flow figures for employment advisers. "
+                    "With no command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    imp = sub.add_parser("import", parents=[common], help="import data", description="Import data.")
+    imp_sub = imp.add_subparsers(dest="what", metavar="WHAT", required=True)
+    claims = imp_sub.add_parser(
+        "claims", parents=[common], help="import a claims extract (CSV)",
+        description="Import a claims extract from the central system. One bad row rejects the whole "
+                    "file and nothing changes, unless --partial is given.",
+    )
+    claims.add_argument("path", metavar="PATH", type=Path)
+    claims.add_argument("--as-at", required=True, type=_date, metavar="YYYY-MM-DD",
+                        help="the date the extract was taken")
+    claims.add_argument("--partial", action="store_true",
+                        help="import the good rows and write the bad ones to --rejects")
+    claims.add_argument("--rejects", type=Path, metavar="PATH",
+                        help="write the bad rows, each with its reason, to this CSV file")
+
+    exp = sub.add_parser("export", parents=[common], help="export reports", description="Export reports.")
+    exp_sub = exp.add_subparsers(dest="what", metavar="WHAT", required=True)
+    off = exp_sub.add_parser(
+        "offflow", parents=[common], help="the off-flow summary",
+        description="The off-flow summary: one row per group, cohort period and milestone. "
+                    "Metadata goes to OUTPUT.meta.json (to stderr with --output -).",
+    )
+    from caseload.store.offflow import GROUP_BY
+
+    off.add_argument("--by", default="none", choices=GROUP_BY, help="group rows by (default: none)")
+    off.add_argument("--cohort", default=None,
+                     choices=["calendar-month", "reporting-month", "quarter", "year"],
+                     help="cohort period kind (default: the database's setting, reporting-month)")
+    off.add_argument("--milestones", default="13,26,52", metavar="WEEKS",
+                     help="comma-separated milestones in weeks (default: 13,26,52)")
+    off.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first day of the first cohort period")
+    off.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last day of the last cohort period")
+    off.add_argument("--last", dest="last_n", type=int, default=12, metavar="N",
+                     help="the last N complete periods before the as-at date (default 12)")
+    off.add_argument("--benefit", metavar="NAME", help="only claims of this benefit (JSA, ESA, UC, IS, IB)")
+    off.add_argument("--attribution", choices=["onflow", "current"], default=None,
+                     help="credit cohorts to the holder at claim start (onflow) or now (current)")
+    off.add_argument("--rule-set", default=None, metavar="NAME", help="destination rule set (default: opte-2010)")
+    off.add_argument("--as-at", type=_date, metavar="DATE", help="compute as at this date (default: the latest import's)")
+    off.add_argument("--format", default="csv", choices=["csv"], help="output format")
+    off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+
+    staff = sub.add_parser("staff", parents=[common], help="staff, teams and roles",
+                           description="Staff, their team and role. Advisers arrive with extracts.")
+    st_sub = staff.add_subparsers(dest="what", metavar="ACTION", required=True)
+    add = st_sub.add_parser("add", parents=[common], help="add a staff member")
+    add.add_argument("staff_id", metavar="STAFF_ID")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=["adviser", "team_manager", "team_leader"])
+    add.add_argument("--team", help="team name (advisers and team managers)")
+    add.add_argument("--office", help="office name (team leaders; or to tell teams of one name apart)")
+    sr = st_sub.add_parser("set-role", parents=[common], help="change a staff member's role")
+    sr.add_argument("staff_id", metavar="STAFF_ID")
+    sr.add_argument("role", choices=["adviser", "team_manager", "team_leader"])
+    mv = st_sub.add_parser("move", parents=[common], help="move a staff member to another team")
+    mv.add_argument("staff_id", metavar="STAFF_ID")
+    mv.add_argument("--team", required=True)
+    mv.add_argument("--office")
+    ls = st_sub.add_parser("list", parents=[common], help="list staff with team, role and open claims")
+    ls.add_argument("--team", help="only this team")
+
+    demo = sub.add_parser(
+        "demo", parents=[common], help="build a demo office and open the app",
+        description="Build a demo office in the database caseload would open (refusing one that holds "
+                    "real data), then open the app as the first team's manager. The same seed gives the "
+                    "same office, as at the same date.",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="which demo office (default 1)")
+    demo.add_argument("--no-open", action="store_true", help="only build it")
+
+    db = sub.add_parser("db", parents=[common], help="the database", description="The database.")
+    db_sub = db.add_subparsers(dest="what", metavar="ACTION", required=True)
+    db_sub.add_parser("info", parents=[common], help="schema version, counts and the latest import")
+    db_sub.add_parser("imports", parents=[common], help="import history")
+    return parser
+
+
+def _engine(args: argparse.Namespace, clock: Clock, *, create: bool = True):  # noqa: ANN202
+    from caseload.store.db import open_database
+
+    return open_database(args.db, clock, create=create)
+
+
+def _actor(engine, args: argparse.Namespace):  # noqa: ANN001, ANN202
+    from caseload.store.access import actor_for
+
+    with engine.connect() as conn:
+        return actor_for(conn, args.as_staff)
+
+
+def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.store.importer import import_claims
+
+    engine = _engine(args, clock)
+    actor = _actor(engine, args)
+    r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
+                      partial=args.partial, rejects=args.rejects)
+    for w in r.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if r.already_imported is not None:
+        print(f"{r.file_name} was already imported (batch {r.already_imported}); nothing changed.")
+        return 0
+    print(f"Imported {r.file_name} as at {r.as_at.isoformat()} (batch {r.batch_id}): {r.rows_read} rows read, "
+          f"{r.claims_added} claims added, {r.claims_updated} updated, {r.transfers} transfers.")
+    if r.rows_rejected:
+        print(f"{r.rows_rejected} rows were rejected and written, with their reasons, to {args.rejects}.")
+    return 0
+
+
+def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.export.offflow import metadata, write_csv, write_metadata
+    from caseload.measures.cohorts import CohortKind
+    from caseload.store import settings as settings_mod
+    from caseload.store.offflow import OffflowQuery, offflow
+
+    try:
+        milestones = tuple(sorted({int(m) for m in args.milestones.split(",") if m.strip()}))
+    except ValueError:
+        raise StoreError(f"--milestones takes whole weeks separated by commas, like 13,26,52 (not {args.milestones!r}).") from None
+    if not milestones or min(milestones) < 1:
+        raise StoreError("--milestones needs at least one positive number of weeks.")
+    engine = _engine(args, clock, create=False)
+    actor = _actor(engine, args)
+    with engine.connect() as conn:
+        conf = settings_mod.load(conn)
+        q = OffflowQuery(
+            group_by=args.by, cohort=CohortKind(args.cohort or conf.cohort_kind), milestones=milestones,
+            first=args.first, last=args.last, last_n=args.last_n,
+            benefit=args.benefit.upper() if args.benefit else None,
+            attribution=args.attribution or conf.attribution, rule_set=args.rule_set or conf.rule_set,
+            as_at=args.as_at,
+        )
+        result = offflow(conn, actor, q)
+    meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
+    if args.output == "-":
+        write_csv(result, sys.stdout)
+        write_metadata(meta, sys.stderr)
+        return 0
+    out = Path(args.output)
+    meta_path = out.with_name(out.name + ".meta.json")
+    _write_atomic(out, lambda f: write_csv(result, f))
+    _write_atomic(meta_path, lambda f: write_metadata(meta, f))
+    print(f"Wrote {len(result.rows)} rows to {out} and the metadata to {meta_path}.", file=sys.stderr)
+    return 0
+
+
+def _write_atomic(path: Path, write: Callable) -> None:
+    """Write beside the target and rename, so a reader never sees half a file."""
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.store import staff
+    from caseload.store.db import write
+
+    engine = _engine(args, clock)
+    actor = _actor(engine, args)
+    if args.what == "list":
+        with engine.connect() as conn:
+            rows = staff.list_staff(conn, actor, args.team)
+        if not rows:
+            print("No staff yet: advisers arrive with claims extracts; add managers with `caseload staff add`.")
+            return 0
+        widths = [max(len(str(getattr(r, f) or "")) for r in rows) for f in ("id", "name", "role", "team", "office")]
+        heads = ("ID", "NAME", "ROLE", "TEAM", "OFFICE")
+        widths = [max(w, len(h)) for w, h in zip(widths, heads)]
+        print("  ".join(h.ljust(w) for h, w in zip(heads, widths)) + "  OPEN CLAIMS")
+        for r in rows:
+            cells = (r.id, r.name, r.role, r.team or "-", r.office or "-")
+            print("  ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + f"  {r.open_claims:>11}")
+        return 0
+    with write(engine) as conn:
+        if args.what == "add":
+            staff.add(conn, clock, actor, args.staff_id, args.name, args.role, args.team, args.office)
+            print(f"Added {args.staff_id} ({args.name}) as {args.role.replace('_', ' ')}.")
+        elif args.what == "set-role":
+            staff.set_role(conn, clock, actor, args.staff_id, args.role)
+            print(f"{args.staff_id} is now {args.role.replace('_', ' ')}.")
+        elif args.what == "move":
+            staff.move(conn, clock, actor, args.staff_id, args.team, args.office)
+            print(f"{args.staff_id} is now in team {args.team}.")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.store.db import describe, resolve_url
+    from caseload.store.info import db_info, imports
+
+    engine = _engine(args, clock, create=False)
+    with engine.connect() as conn:
+        if args.what == "info":
+            info = db_info(conn)
+            print(f"database:       {describe(resolve_url(args.db))}")
+            print(f"schema version: {info.schema_version}")
+            for name, n in info.counts.items():
+                print(f"{name + ':':<15} {n}")
+            print(f"{'open claims:':<15} {info.open_claims}")
+            b = info.latest_import
+            if b is None:
+                print("latest import:  none yet")
+            else:
+                age = (clock.today() - b.as_at).days
+                print(f"latest import:  batch {b.id}, {b.file_name}, as at {b.as_at.isoformat()} "
+                      f"({age} days ago), imported {b.imported_at:%Y-%m-%d %H:%M} by {b.imported_by}")
+            return 0
+        rows = imports(conn)
+    if not rows:
+        print("No imports yet.")
+        return 0
+    print("BATCH  AS AT       IMPORTED          BY          ROWS  REJECTED  ADDED  UPDATED  TRANSFERS  FILE")
+    for b in rows:
+        print(f"{b.id:>5}  {b.as_at.isoformat()}  {b.imported_at:%Y-%m-%d %H:%M}  {b.imported_by:<10}  "
+              f"{b.rows_read:>5}  {b.rows_rejected:>8}  {b.claims_added:>5}  {b.claims_updated:>7}  "
+              f"{b.transfers:>9}  {b.file_name}{' (partial)' if b.partial else ''}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.demo import build_demo
+
+    engine = _engine(args, clock)
+    print("Building the demo office (about ten seconds the first time)...", file=sys.stderr)
+    office = build_demo(engine, seed=args.seed)
+    verb = "Built" if office.built else "Reusing"
+    print(f"{verb} demo office {office.seed}: {office.claims} claims as at {office.as_at.isoformat()}; "
+          f"today is {office.today.isoformat()} in the demo.", file=sys.stderr)
+    if args.no_open:
+        return 0
+    from caseload.app import run_app
+
+    return run_app(db_url=args.db, as_staff=args.as_staff or office.first_manager, clock=office.clock)
+
+
+def cmd_app(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.app import run_app
+
+    return run_app(db_url=args.db, as_staff=args.as_staff, clock=clock)
+
+
+def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    clock = clock or SystemClock()
+    handlers = {
+        "import": cmd_import_claims,
+        "export": cmd_export_offflow,
+        "staff": cmd_staff,
+        "db": cmd_db,
+        "demo": cmd_demo,
+        None: cmd_app,
+    }
+    try:
+        return handlers[args.command](args, clock)
+    except StoreError as exc:
+        print(f"caseload: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (| head): not an error worth a traceback.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("caseload: interrupted; nothing was half-written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The demo office: a realistic office built through the real importer, the same for the same seed.
+
+Never imports Textual: `caseload demo --no-open` builds it without the app.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select
+
+from caseload.clock import FixedClock
+from caseload.store import schema, staff
+from caseload.store.access import ADMIN
+from caseload.store.db import write
+from caseload.store.errors import StoreError
+from caseload.store.importer import import_claims
+
+DEMO_ROWS = 20_000
+EXTRACTS = 3
+EXTRACT_INTERVAL_DAYS = 28
+MARKER = "demo"
+
+MANAGER_NAMES = ("Grace Holloway", "Tom Adeyemi", "Fiona Marsh", "Imran Qureshi", "Helen Doyle", "Kwame Mensah")
+LEADER_NAME = "Ruth Callaghan"
+
+
+@dataclass(frozen=True)
+class DemoOffice:
+    seed: int
+    as_at: dt.date
+    today: dt.date
+    first_manager: str
+    leader: str
+    claims: int
+    built: bool  # False when an existing demo of this seed was reused
+
+    @property
+    def clock(self) -> FixedClock:
+        return FixedClock.on(self.today)
+
+
+def demo_dates(seed: int) -> tuple[dt.date, dt.date]:
+    """The as-at date of the last extract, and the demo's 'today' (two working days later)."""
+    as_at = dt.date(2026, 10, 30) + dt.timedelta(days=7 * (seed % 4))  # always a Friday
+    return as_at, as_at + dt.timedelta(days=3)
+
+
+def _marker(engine: Engine) -> dict | None:
+    t = schema.Setting.__table__
+    with engine.connect() as conn:
+        v = conn.execute(select(t.c.value).where(t.c.key == MARKER)).scalar()
+    return json.loads(v) if v else None
+
+
+def _claim_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(schema.Claim.__table__)).scalar_one()
+
+
+def _wipe(engine: Engine) -> None:
+    """Empty an earlier demo (only ever called on a database marked as a demo)."""
+    order = ("audit", "assignment", "claim", "customer", "import_batch", "staff", "team", "office", "setting")
+    with write(engine) as conn:
+        for name in order:
+            conn.execute(schema.SQLModel.metadata.tables[name].delete())
+
+
+def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffice:
+    from fixtures.generator import iter_successive_extracts, write_extract
+
+    as_at, today = demo_dates(seed)
+    mark = _marker(engine)
+    if mark is None and _claim_count(engine) > 0:
+        raise StoreError(
+            "This database holds real data, so the demo will not touch it. Build the demo in a "
+            "database of its own: caseload demo --db ~/caseload-demo.sqlite3"
+        )
+    if mark is not None and mark.get("seed") == seed and mark.get("rows") == rows:
+        return _describe(engine, seed, as_at, today, built=False)
+    if mark is not None:
+        _wipe(engine)
+    clock = FixedClock.on(today)
+    dates = [as_at - dt.timedelta(days=EXTRACT_INTERVAL_DAYS * k) for k in range(EXTRACTS - 1, -1, -1)]
+    with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
+        for n, (d, recs) in enumerate(iter_successive_extracts(rows, seed=seed, as_at_dates=dates), start=1):
+            path = Path(tmp) / f"demo-extract-{n}-{d.isoformat()}.csv"
+            write_extract(path, recs)
+            import_claims(engine, path, as_at=d, actor=ADMIN, clock=FixedClock.on(d + dt.timedelta(days=1)))
+    with write(engine) as conn:
+        teams = conn.execute(
+            select(schema.Team.name, schema.Office.name.label("office"))
+            .join(schema.Office, schema.Office.id == schema.Team.office_id)
+            .order_by(schema.Office.name, schema.Team.name)
+        ).all()
+        for i, t in enumerate(teams):
+            staff.add(conn, clock, ADMIN, f"M{i + 1:03d}", MANAGER_NAMES[i % len(MANAGER_NAMES)], "team_manager",
+                      team=t.name, office=t.office)
+        staff.add(conn, clock, ADMIN, "L001", LEADER_NAME, "team_leader", office=teams[0].office)
+        conn.execute(schema.Setting.__table__.insert().values(
+            key=MARKER, value=json.dumps({"seed": seed, "rows": rows, "as_at": as_at.isoformat()}), version=1))
+    return _describe(engine, seed, as_at, today, built=True)
+
+
+def _describe(engine: Engine, seed: int, as_at: dt.date, today: dt.date, built: bool) -> DemoOffice:
+    return DemoOffice(seed=seed, as_at=as_at, today=today, first_manager="M001", leader="L001",
+                      claims=_claim_count(engine), built=built)

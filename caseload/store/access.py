@@ -1,0 +1,82 @@
+"""Who is acting, and what they may see.
+
+Every query function takes an Actor and returns only what that actor may see:
+- an adviser: their own caseload, and their team's aggregate figures;
+- a team manager: their team's advisers, customers and figures;
+- a team leader: the whole office;
+- the administrator (whoever owns the database, on the command line without --as): everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Connection, select
+
+from caseload.store import schema
+from caseload.store.errors import AccessDenied, StoreError
+
+
+class Role(StrEnum):
+    ADVISER = "adviser"
+    TEAM_MANAGER = "team_manager"
+    TEAM_LEADER = "team_leader"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "adviser": "adviser",
+            "team_manager": "team manager",
+            "team_leader": "team leader",
+            "admin": "administrator",
+        }[self.value]
+
+
+STAFF_ROLES = (Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    role: Role
+    name: str = ""
+    team_id: int | None = None
+    office_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def claim_filter(self, claim_table=None):  # noqa: ANN001, ANN201
+        """A WHERE clause limiting claims to those this actor may see individually."""
+        c = (claim_table if claim_table is not None else schema.Claim.__table__).c
+        if self.role is Role.ADMIN:
+            return c.id.is_not(None)
+        if self.role is Role.TEAM_LEADER:
+            return c.office_id == self.office_id
+        if self.role is Role.TEAM_MANAGER:
+            return c.team_id == self.team_id
+        return c.adviser_id == self.id
+
+    def require(self, *roles: Role, doing: str) -> None:
+        if self.role not in roles and not self.is_admin:
+            allowed = ", ".join(r.label for r in roles)
+            raise AccessDenied(f"Only a {allowed} may {doing}; you are acting as {self.role.label} {self.id}.")
+
+
+ADMIN = Actor(id="admin", role=Role.ADMIN, name="database owner")
+
+
+def actor_for(conn: Connection, staff_id: str | None) -> Actor:
+    """The actor for --as STAFF_ID; without one, the database owner acting as administrator."""
+    if not staff_id:
+        return ADMIN
+    row = conn.execute(
+        select(schema.Staff.id, schema.Staff.role, schema.Staff.name, schema.Staff.team_id, schema.Staff.office_id)
+        .where(schema.Staff.id == staff_id)
+    ).first()
+    if row is None:
+        raise StoreError(f"There is no staff member {staff_id!r}. `caseload staff list` shows who there is.")
+    return Actor(id=row.id, role=Role(row.role), name=row.name, team_id=row.team_id, office_id=row.office_id)

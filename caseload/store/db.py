@@ -1,0 +1,214 @@
+"""Opening a database: the engine from a URL, SQLite's pragmas and file mode, schema versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import SQLModel
+
+from caseload.clock import Clock
+from caseload.store import schema
+from caseload.store.errors import StoreError
+
+ENV_VAR = "CASELOAD_DB"
+BUSY_TIMEOUT_MS = 5000
+
+
+def default_db_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("caseload")) / "caseload.sqlite3"
+
+
+def resolve_url(url: str | None) -> str:
+    """The database URL: the one given, else $CASELOAD_DB, else a file in the user's data directory.
+
+    A bare path is taken as a SQLite file.
+    """
+    url = url or os.environ.get(ENV_VAR) or ""
+    if not url:
+        return f"sqlite:///{default_db_path()}"
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().absolute()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        # psycopg 3, from the caseload[postgres] extra.
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def describe(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the file readable and writable by its owner only, before SQLite opens it.
+
+    SQLite gives its -wal and -shm files the mode of the database file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+        os.chmod(path, 0o600)
+
+
+def make_engine(url: str) -> Engine:
+    url = resolve_url(url)
+    path = _sqlite_path(url)
+    if path is not None:
+        _prepare_sqlite_file(path)
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+            # The driver's own transaction handling is switched off so that BEGIN is ours;
+            # see the "begin" listener below.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # noqa: ANN001
+            # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the
+            # busy timeout instead of one failing half-way through its transaction.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+        return engine
+    if url.startswith("sqlite"):
+        return create_engine(url)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"{describe(url)} needs the PostgreSQL driver: install caseload[postgres] "
+            "(pip install 'caseload[postgres]')."
+        ) from exc
+
+
+# Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def schema_version(conn: Connection) -> int:
+    if not inspect(conn).has_table("schema_info"):
+        return 0
+    v = conn.execute(select(schema.SchemaInfo.version)).scalar()
+    return int(v or 0)
+
+
+def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -> int:
+    """Bring the database to `target`, creating version 1 on an empty database. Returns the version."""
+    with write(engine) as conn:
+        current = schema_version(conn)
+        if current > target:
+            raise StoreError(
+                f"This database is at schema version {current}, newer than this caseload "
+                f"(version {target}). Upgrade caseload to open it."
+            )
+        if current == 0:
+            _create_version_1(conn)
+            current = 1
+        while current < target:
+            MIGRATIONS[current + 1](conn)
+            current += 1
+        conn.execute(
+            schema.SchemaInfo.__table__.update().values(version=current, upgraded_at=clock.now())
+        )
+    return current
+
+
+def _create_version_1(conn: Connection) -> None:
+    v1_tables = [t for t in SQLModel.metadata.sorted_tables if t.name in V1_TABLES]
+    SQLModel.metadata.create_all(conn, tables=v1_tables)
+    conn.execute(
+        schema.SchemaInfo.__table__.insert().values(id=1, version=1, upgraded_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
+    )
+
+
+V1_TABLES = {
+    "schema_info", "office", "team", "staff", "customer", "import_batch", "claim",
+    "assignment", "setting", "audit",
+}
+
+
+class write:
+    """A write transaction: on SQLite it takes the write lock at BEGIN (see make_engine)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.conn: Connection | None = None
+        self.tx = None
+
+    def __enter__(self) -> Connection:
+        self.conn = self.engine.connect()
+        self.conn.info["write"] = True
+        try:
+            self.tx = self.conn.begin()
+        except OperationalError as exc:
+            self.conn.info.pop("write", None)
+            self.conn.close()
+            raise locked_error(exc) from exc
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        assert self.conn is not None and self.tx is not None
+        try:
+            if exc_type is None:
+                try:
+                    self.tx.commit()
+                except OperationalError as err:
+                    raise locked_error(err) from err
+            else:
+                self.tx.rollback()
+        finally:
+            self.conn.info.pop("write", None)
+            self.conn.close()
+
+
+def read(engine: Engine) -> Connection:
+    return engine.connect()
+
+
+def locked_error(exc: OperationalError) -> StoreError:
+    if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+        return StoreError(
+            "The database is busy: someone else is writing to it (an import, or another "
+            f"caseload). It was retried for {BUSY_TIMEOUT_MS // 1000} seconds. Nothing was "
+            "changed; try again in a moment."
+        )
+    return StoreError(f"The database refused the change: {exc.orig}. Nothing was changed.")
+
+
+def open_database(url: str | None, clock: Clock, *, create: bool = True) -> Engine:
+    """An engine on an up-to-date database. With create=False a missing SQLite file is an error."""
+    resolved = resolve_url(url)
+    path = _sqlite_path(resolved)
+    if path is not None and not create and not path.exists():
+        raise StoreError(
+            f"There is no database at {path}. Import a claims extract first "
+            "(caseload import claims PATH --as-at DATE), or point --db at an existing one."
+        )
+    engine = make_engine(resolved)
+    try:
+        migrate(engine, clock)
+    except OperationalError as exc:
+        raise locked_error(exc) from exc
+    return engine

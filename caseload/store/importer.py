@@ -1,0 +1,687 @@
+"""Importing a claims extract (DOMAIN.md section 12).
+
+The file is streamed: every row is validated (pydantic) and every problem collected with
+its line number (the header is line 1; a line is one CSV record, as a spreadsheet numbers
+rows) and column. Good rows go to a temporary staging table in batches of Core inserts;
+the write into the real tables is then a handful of set-based statements in one
+transaction. A rejected file leaves every table exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    func,
+    bindparam,
+    select,
+)
+from sqlalchemy import text as sa_text
+
+from caseload.clock import Clock
+from caseload.measures.destinations import BENEFITS, END_REASONS
+from caseload.store import schema
+from caseload.store.access import Actor
+from caseload.store.audit import record
+from caseload.store.db import locked_error, write
+from caseload.store.errors import StoreError
+
+REQUIRED = ("claim_id", "customer_id", "benefit", "claim_start", "adviser_id")
+OPTIONAL = (
+    "customer_name", "date_of_birth", "nino", "sex", "disability", "ethnicity",
+    "claim_end", "end_reason", "adviser_name", "team", "office",
+)
+COLUMNS = REQUIRED + OPTIONAL
+# A row that names a team but no office is put in this office.
+DEFAULT_OFFICE = "Local office"
+BATCH_ROWS = 5000
+MAX_LISTED = 1000
+
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _required(value: Any, info: ValidationInfo) -> str:
+    v = (value or "").strip()
+    if not v:
+        raise PydanticCustomError("required", "is empty; every row needs a {column}", {"column": info.field_name})
+    return v
+
+
+def _optional(value: Any) -> str | None:
+    v = (value or "").strip()
+    return v or None
+
+
+def _iso_date(value: Any) -> dt.date | None:
+    v = (value or "").strip()
+    if not v:
+        return None
+    if not _ISO.match(v):
+        raise PydanticCustomError("iso_date", "'{value}' is not a date in the form YYYY-MM-DD", {"value": v})
+    try:
+        return dt.date.fromisoformat(v)
+    except ValueError:
+        raise PydanticCustomError("real_date", "'{value}' is not a real date", {"value": v}) from None
+
+
+def _required_date(value: Any, info: ValidationInfo) -> dt.date:
+    d = _iso_date(value)
+    if d is None:
+        raise PydanticCustomError("required", "is empty; every row needs a {column}", {"column": info.field_name})
+    return d
+
+
+_BENEFITS = {b.upper(): b for b in BENEFITS}
+_REASONS = set(END_REASONS)
+
+
+def _benefit(value: Any, info: ValidationInfo) -> str:
+    v = _required(value, info)
+    b = _BENEFITS.get(v.upper())
+    if b is None:
+        raise PydanticCustomError(
+            "benefit", "'{value}' is not a benefit this tool knows; use one of {known}",
+            {"value": v, "known": ", ".join(BENEFITS)},
+        )
+    return b
+
+
+def _end_reason(value: Any) -> str | None:
+    v = _optional(value)
+    if v is None:
+        return None
+    v = v.lower()
+    if v not in _REASONS:
+        raise PydanticCustomError(
+            "end_reason", "'{value}' is not a known end_reason code; use one of {known}",
+            {"value": v, "known": ", ".join(END_REASONS)},
+        )
+    return v
+
+
+Req = Annotated[str, BeforeValidator(_required)]
+Opt = Annotated[str | None, BeforeValidator(_optional)]
+OptDate = Annotated[dt.date | None, BeforeValidator(_iso_date)]
+ReqDate = Annotated[dt.date, BeforeValidator(_required_date)]
+
+
+class ExtractRow(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    claim_id: Req
+    customer_id: Req
+    benefit: Annotated[str, BeforeValidator(_benefit)]
+    claim_start: ReqDate
+    adviser_id: Req
+    customer_name: Opt = None
+    date_of_birth: OptDate = None
+    nino: Opt = None
+    sex: Opt = None
+    disability: Opt = None
+    ethnicity: Opt = None
+    claim_end: OptDate = None
+    end_reason: Annotated[str | None, BeforeValidator(_end_reason)] = None
+    adviser_name: Opt = None
+    team: Opt = None
+    office: Opt = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    file_name: str
+    as_at: dt.date
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    claims_added: int = 0
+    claims_updated: int = 0
+    transfers: int = 0
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    already_imported: int | None = None  # the earlier batch id when the same file came in again
+
+
+class ImportRejected(StoreError):
+    """The file was rejected whole; nothing was written."""
+
+    def __init__(self, result: ImportResult):
+        self.result = result
+        shown = "\n".join(f"  {p}" for p in result.problems[:100])
+        more = result.problem_count - min(100, len(result.problems))
+        tail = f"\n  ... and {more} more problems" if more > 0 else ""
+        super().__init__(
+            f"{result.file_name} was not imported: {result.rows_rejected} of {result.rows_read} rows "
+            f"have problems, and one bad row rejects the whole file. Nothing was changed.\n"
+            f"{shown}{tail}\n"
+            "Fix these rows and import again, or use --partial --rejects PATH to import the good "
+            "rows and write the bad ones, each with its reason, to PATH."
+        )
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _staging_table() -> Table:
+    md = MetaData()
+    return Table(
+        "import_staging",
+        md,
+        Column("line", Integer, primary_key=True),
+        Column("claim_id", Text, nullable=False),
+        Column("customer_id", Text, nullable=False),
+        Column("benefit", Text, nullable=False),
+        Column("claim_start", Date, nullable=False),
+        Column("claim_end", Date),
+        Column("end_reason", Text),
+        Column("start_day", Integer, nullable=False),
+        Column("end_day", Integer),
+        Column("adviser_id", Text, nullable=False),
+        Column("customer_name", Text),
+        Column("date_of_birth", Date),
+        Column("nino", Text),
+        Column("sex", Text),
+        Column("disability", Text),
+        Column("ethnicity", Text),
+        Column("adviser_name", Text),
+        Column("team", Text),
+        Column("office", Text),
+        prefixes=["TEMPORARY"],
+    )
+
+
+class _RejectsWriter:
+    """Writes bad rows with a reason column; the file appears only when complete."""
+
+    def __init__(self, path: Path | None, header: list[str]):
+        self.path = path
+        self.count = 0
+        self._f = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=path.parent)
+            self._tmp = Path(tmp)
+            self._f = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self._w = csv.writer(self._f)
+            self._w.writerow([*header, "line", "reason"])
+
+    def add(self, values: list[str], line: int, reason: str) -> None:
+        self.count += 1
+        if self._f is not None:
+            self._w.writerow([*values, line, reason])
+
+    def finish(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            os.replace(self._tmp, self.path)
+            self._f = None
+
+    def abandon(self) -> None:
+        """Drop an unfinished file; after finish() this does nothing."""
+        if self._f is not None:
+            self._f.close()
+            self._tmp.unlink(missing_ok=True)
+            self._f = None
+
+
+def _problems_of(exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors(include_url=False):
+        column = str(err["loc"][0]) if err["loc"] else None
+        out.append(Problem(0, column, err["msg"]))
+    return out
+
+
+def _row_problems(row: ExtractRow, as_at: dt.date) -> list[Problem]:
+    out = []
+    for col in ("claim_start", "claim_end", "date_of_birth"):
+        d = getattr(row, col)
+        if d is not None and d > as_at:
+            out.append(Problem(0, col, f"{d.isoformat()} is after the extract's as-at date {as_at.isoformat()}"))
+    if row.claim_end is not None and row.claim_end < row.claim_start:
+        out.append(Problem(0, "claim_end", f"{row.claim_end.isoformat()} is before claim_start {row.claim_start.isoformat()}"))
+    if row.end_reason is not None and row.claim_end is None:
+        out.append(Problem(0, "end_reason", f"'{row.end_reason}' is given but claim_end is empty; an open claim has no end reason"))
+    if row.date_of_birth is not None and row.date_of_birth >= row.claim_start:
+        out.append(Problem(0, "date_of_birth", f"{row.date_of_birth.isoformat()} is not before claim_start {row.claim_start.isoformat()}"))
+    return out
+
+
+def _records(f) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
+    reader = csv.reader(f)
+    for n, rec in enumerate(reader, start=1):
+        yield n, rec
+
+
+def import_claims(
+    engine: Engine,
+    path: str | os.PathLike[str],
+    *,
+    as_at: dt.date,
+    actor: Actor,
+    clock: Clock,
+    partial: bool = False,
+    rejects: str | os.PathLike[str] | None = None,
+) -> ImportResult:
+    """Import one extract. Raises ImportRejected (nothing written) or StoreError with a message to show."""
+    path = Path(path)
+    if not path.is_file():
+        raise StoreError(f"There is no file at {path}.")
+    if partial and rejects is None:
+        raise StoreError("--partial needs --rejects PATH: the bad rows, with their reasons, are written there.")
+    if as_at > clock.today():
+        raise StoreError(f"The as-at date {as_at.isoformat()} is in the future; give the date the extract was taken.")
+    result = ImportResult(file_name=path.name, as_at=as_at)
+    digest = sha256_of(path)
+    bt = schema.ImportBatch.__table__
+
+    with engine.connect() as conn:
+        earlier = conn.execute(select(bt.c.id).where(bt.c.sha256 == digest).order_by(bt.c.id)).scalar()
+        if earlier is not None:
+            result.already_imported = int(earlier)
+            return result
+        latest = conn.execute(select(func.max(bt.c.as_at))).scalar()
+        conn.rollback()
+        if latest is not None and as_at < latest:
+            raise StoreError(
+                f"The as-at date {as_at.isoformat()} is before the latest import's ({latest.isoformat()}). "
+                "Extracts are incremental: import them in date order."
+            )
+
+        staging = _staging_table()
+        conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
+        conn.commit()
+        staging.create(conn)
+        conn.commit()
+        rejects_writer: _RejectsWriter | None = None
+        try:
+            rejects_writer = _stage(conn, staging, path, as_at, result, partial, rejects)
+            if result.rows_rejected and not partial:
+                if rejects_writer:
+                    rejects_writer.finish()
+                raise ImportRejected(result)
+            if result.rows_read == 0:
+                raise StoreError(f"{path.name} has a header but no rows; nothing was imported.")
+            conn.commit()
+            conn.info["write"] = True
+            try:
+                with conn.begin():
+                    _write(conn, path, digest, as_at, actor, clock, result, partial)
+            except OperationalError as exc:
+                raise locked_error(exc) from exc
+            finally:
+                conn.info.pop("write", None)
+            if rejects_writer:
+                rejects_writer.finish()
+        finally:
+            if rejects_writer:
+                rejects_writer.abandon()
+            conn.rollback()
+            conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
+            conn.commit()
+    return result
+
+
+def _stage(
+    conn: Connection,
+    staging: Table,
+    path: Path,
+    as_at: dt.date,
+    result: ImportResult,
+    partial: bool,
+    rejects: str | os.PathLike[str] | None,
+) -> _RejectsWriter | None:
+    """Validate every row, put the good ones in the staging table, collect the problems."""
+    try:
+        f = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror}.") from exc
+    with f:
+        records = _records(f)
+        try:
+            _, header = next(records)
+        except StopIteration:
+            raise StoreError(f"{path.name} is empty: an extract starts with a header row.") from None
+        except UnicodeDecodeError:
+            raise StoreError(f"{path.name} is not UTF-8 text. Save it as 'CSV UTF-8' and import again.") from None
+        except csv.Error as exc:
+            raise StoreError(f"{path.name} line 1: {exc}.") from None
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise StoreError(
+                f"{path.name} line 1: the header has no {', '.join(missing)} column"
+                f"{'s' if len(missing) > 1 else ''}. Required columns: {', '.join(REQUIRED)}."
+            )
+        dupes = sorted({h for h in header if header.count(h) > 1 and h})
+        if dupes:
+            raise StoreError(f"{path.name} line 1: the column {', '.join(dupes)} appears more than once.")
+        unknown = [h for h in header if h not in COLUMNS]
+        if unknown:
+            result.warnings.append(f"ignored unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        writer = _RejectsWriter(Path(rejects), header) if rejects is not None else None
+        try:
+            _stage_rows(conn, staging, records, header, as_at, result, writer)
+        except BaseException:
+            if writer:
+                writer.abandon()
+            raise
+    return writer
+
+
+def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None:  # noqa: ANN001
+    """Validate every row, put the good ones in the staging table, collect the problems."""
+    ncols = len(header)
+    team_of: dict[str, tuple[tuple[str, str | None], int]] = {}
+    batch: list[dict[str, Any]] = []
+    insert = staging.insert()
+    validate = ExtractRow.model_validate
+
+    def reject(values: list[str], line: int, problems: list[Problem]) -> None:
+        result.rows_rejected += 1
+        for p in problems:
+            result.problem_count += 1
+            if len(result.problems) < MAX_LISTED:
+                result.problems.append(Problem(line, p.column, p.message))
+        if writer is not None:
+            writer.add(values, line, "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in problems))
+
+    try:
+        for line, values in records:
+            if not values or (len(values) == 1 and not values[0].strip()):
+                continue
+            result.rows_read += 1
+            if len(values) != ncols:
+                reject(values, line, [Problem(line, None, f"has {len(values)} values; the header has {ncols} columns")])
+                continue
+            try:
+                row = validate(dict(zip(header, values)))
+            except ValidationError as exc:
+                reject(values, line, _problems_of(exc))
+                continue
+            problems = _row_problems(row, as_at)
+            if row.team is not None:
+                place = (row.team, row.office)
+                seen = team_of.get(row.adviser_id)
+                if seen is None:
+                    team_of[row.adviser_id] = (place, line)
+                elif seen[0] != place:
+                    problems.append(Problem(
+                        line, "team",
+                        f"adviser {row.adviser_id} is in team '{seen[0][0]}' on line {seen[1]} and "
+                        f"'{row.team}' here; an adviser belongs to one team",
+                    ))
+            if problems:
+                reject(values, line, problems)
+                continue
+            batch.append({
+                "line": line,
+                "claim_id": row.claim_id,
+                "customer_id": row.customer_id,
+                "benefit": row.benefit,
+                "claim_start": row.claim_start,
+                "claim_end": row.claim_end,
+                "end_reason": row.end_reason,
+                "start_day": schema.day_number(row.claim_start),
+                "end_day": schema.day_number(row.claim_end) if row.claim_end else None,
+                "adviser_id": row.adviser_id,
+                "customer_name": row.customer_name,
+                "date_of_birth": row.date_of_birth,
+                "nino": row.nino.upper().replace(" ", "") if row.nino else None,
+                "sex": row.sex,
+                "disability": row.disability,
+                "ethnicity": row.ethnicity,
+                "adviser_name": row.adviser_name,
+                "team": row.team,
+                "office": row.office or (DEFAULT_OFFICE if row.team else None),
+            })
+            if len(batch) >= BATCH_ROWS:
+                conn.execute(insert, batch)
+                batch.clear()
+    except UnicodeDecodeError:
+        raise StoreError(
+            f"this file is not UTF-8 text (after line {result.rows_read + 1}). "
+            "Save it as 'CSV UTF-8' and import again; nothing was imported."
+        ) from None
+    except csv.Error as exc:
+        raise StoreError(f"this file is not a well-formed CSV file: {exc}. Nothing was imported.") from None
+    if batch:
+        conn.execute(insert, batch)
+    Index("ix_staging_claim", staging.c.claim_id).create(conn)
+    Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
+    _reject_duplicates(conn, staging, header, result, reject)
+
+
+def _reject_duplicates(conn, staging, header, result, reject) -> None:  # noqa: ANN001
+    """A claim_id that appears on more than one line: every such line is bad (which one is right is unknown)."""
+    s = staging.c
+    dup_ids = select(s.claim_id).group_by(s.claim_id).having(func.count() > 1).scalar_subquery()
+    rows = conn.execute(select(staging).where(s.claim_id.in_(dup_ids)).order_by(s.claim_id, s.line)).all()
+    if not rows:
+        return
+    lines_of: dict[str, list[int]] = {}
+    for r in rows:
+        lines_of.setdefault(r.claim_id, []).append(r.line)
+    for r in sorted(rows, key=lambda r: r.line):
+        others = [str(n) for n in lines_of[r.claim_id] if n != r.line]
+        values = []
+        m = r._mapping
+        for h in header:
+            v = m.get(h) if h in m else ""
+            values.append(v.isoformat() if isinstance(v, dt.date) else ("" if v is None else str(v)))
+        reject(values, r.line, [Problem(r.line, "claim_id", f"{r.claim_id} also appears on line {', '.join(others)}; a claim appears once in an extract")])
+    conn.execute(staging.delete().where(s.claim_id.in_(list(lines_of))))
+
+
+_TYPED = {"at": schema.AuditEntry.__table__.c.at.type, "as_at": Date()}
+
+
+def text(sql: str):  # noqa: ANN201
+    """A textual statement whose date parameters are bound with the column types, on every backend."""
+    t = sa_text(sql)
+    return t.bindparams(*(bindparam(k, type_=v) for k, v in _TYPED.items() if f":{k}" in sql))
+
+
+def _write(
+    conn: Connection,
+    path: Path,
+    digest: str,
+    as_at: dt.date,
+    actor: Actor,
+    clock: Clock,
+    result: ImportResult,
+    partial: bool,
+) -> None:
+    now = clock.now()
+    bt = schema.ImportBatch.__table__
+    batch_id = conn.execute(
+        bt.insert().values(
+            file_name=path.name, sha256=digest, as_at=as_at, imported_at=now, imported_by=actor.id,
+            rows_read=result.rows_read, rows_rejected=result.rows_rejected, partial=partial,
+        )
+    ).inserted_primary_key[0]
+    result.batch_id = int(batch_id)
+    p = {"batch": batch_id, "as_at": as_at, "at": now, "actor": actor.id}
+
+    # Offices and teams named in the extract.
+    conn.execute(text(
+        "INSERT INTO office (name) SELECT DISTINCT s.office FROM import_staging s "
+        "WHERE s.office IS NOT NULL AND NOT EXISTS (SELECT 1 FROM office o WHERE o.name = s.office)"
+    ))
+    conn.execute(text(
+        "INSERT INTO team (office_id, name) SELECT DISTINCT o.id, s.team FROM import_staging s "
+        "JOIN office o ON o.name = s.office WHERE s.team IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM team t WHERE t.office_id = o.id AND t.name = s.team)"
+    ))
+    _sync_advisers(conn, clock, actor)
+
+    # Existing claims whose holder changed: a transfer dated at this extract's as-at date.
+    changed_holder = (
+        "SELECT c.id AS claim_id, c.adviser_id AS old_adviser, s.adviser_id AS new_adviser, st.team_id AS team_id "
+        "FROM claim c JOIN import_staging s ON s.claim_id = c.id JOIN staff st ON st.id = s.adviser_id "
+        "WHERE c.adviser_id <> s.adviser_id"
+    )
+    result.transfers = conn.execute(text(f"SELECT COUNT(*) FROM ({changed_holder}) x")).scalar_one()
+    if result.transfers:
+        conn.execute(text(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
+            f"SELECT :at, :actor, 'transfer', 'claim', x.claim_id, 'adviser_id', x.old_adviser, x.new_adviser FROM ({changed_holder}) x"
+        ), p)
+        conn.execute(text(
+            "UPDATE assignment SET to_date = :as_at WHERE to_date IS NULL AND claim_id IN "
+            f"(SELECT x.claim_id FROM ({changed_holder}) x)"
+        ), p)
+        conn.execute(text(
+            "INSERT INTO assignment (claim_id, adviser_id, team_id, from_date, to_date, batch_id, reason) "
+            f"SELECT x.claim_id, x.new_adviser, x.team_id, :as_at, NULL, :batch, 'extract' FROM ({changed_holder}) x"
+        ), p)
+
+    # Existing claims whose facts changed (an end date arriving later, a transfer): audited field by field.
+    for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id"):
+        conn.execute(text(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
+            f"SELECT :at, :actor, 'update', 'claim', c.id, '{col}', c.{col}, s.{col} "
+            "FROM claim c JOIN import_staging s ON s.claim_id = c.id "
+            f"WHERE c.{col} IS DISTINCT FROM s.{col}"
+        ), p)
+    differs = " OR ".join(
+        f"claim.{c} IS DISTINCT FROM s.{c}"
+        for c in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
+    )
+    # Customers first: a changed customer_id must point at a customer that exists.
+    _sync_customers(conn, p)
+    result.claims_updated = conn.execute(text(
+        "UPDATE claim SET claim_end = s.claim_end, end_reason = s.end_reason, benefit = s.benefit, "
+        "claim_start = s.claim_start, start_day = s.start_day, end_day = s.end_day, customer_id = s.customer_id, "
+        "adviser_id = s.adviser_id, team_id = st.team_id, office_id = st.office_id, "
+        "last_batch_id = :batch, version = claim.version + 1 "
+        "FROM import_staging s JOIN staff st ON st.id = s.adviser_id "
+        f"WHERE s.claim_id = claim.id AND ({differs})"
+    ), p).rowcount
+
+    # New claims: the first extract that carries a claim gives its on-flow holder.
+    result.claims_added = conn.execute(text(
+        "INSERT INTO claim (id, customer_id, benefit, claim_start, claim_end, end_reason, start_day, end_day, "
+        "onflow_adviser_id, onflow_team_id, onflow_office_id, adviser_id, team_id, office_id, "
+        "first_batch_id, last_batch_id, version) "
+        "SELECT s.claim_id, s.customer_id, s.benefit, s.claim_start, s.claim_end, s.end_reason, s.start_day, s.end_day, "
+        "s.adviser_id, st.team_id, st.office_id, s.adviser_id, st.team_id, st.office_id, :batch, :batch, 1 "
+        "FROM import_staging s JOIN staff st ON st.id = s.adviser_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM claim c WHERE c.id = s.claim_id)"
+    ), p).rowcount
+    conn.execute(text(
+        "INSERT INTO assignment (claim_id, adviser_id, team_id, from_date, to_date, batch_id, reason) "
+        "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
+        "WHERE c.first_batch_id = :batch"
+    ), p)
+    result.rows_imported = result.rows_read - result.rows_rejected
+    conn.execute(bt.update().where(bt.c.id == batch_id).values(
+        claims_added=result.claims_added, claims_updated=result.claims_updated, transfers=result.transfers,
+    ))
+    record(
+        conn, clock, actor, "import", "import_batch", str(batch_id), None, None,
+        f"{path.name} as at {as_at.isoformat()}: {result.claims_added} added, "
+        f"{result.claims_updated} updated, {result.transfers} transfers, {result.rows_rejected} rejected",
+    )
+
+
+def _sync_customers(conn: Connection, p: dict[str, Any]) -> None:
+    """New customers are added; known ones take the extract's values where it gives one."""
+    latest_row = "s.line = (SELECT MAX(s2.line) FROM import_staging s2 WHERE s2.customer_id = s.customer_id)"
+    conn.execute(text(
+        "INSERT INTO customer (id, name, date_of_birth, nino, sex, disability, ethnicity, version) "
+        "SELECT s.customer_id, s.customer_name, s.date_of_birth, s.nino, s.sex, s.disability, s.ethnicity, 1 "
+        f"FROM import_staging s WHERE {latest_row} "
+        "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = s.customer_id)"
+    ))
+    pairs = [("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
+             ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity")]
+    differs = " OR ".join(f"(s.{src} IS NOT NULL AND s.{src} IS DISTINCT FROM customer.{dst})" for dst, src in pairs)
+    conn.execute(text(
+        "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
+        "SELECT :at, :actor, 'update', 'customer', customer.id, NULL, NULL, 'from extract batch ' || CAST(:batch AS VARCHAR(20)) "
+        f"FROM customer JOIN import_staging s ON s.customer_id = customer.id WHERE {latest_row} AND ({differs})"
+    ), p)
+    sets = ", ".join(f"{dst} = COALESCE(s.{src}, customer.{dst})" for dst, src in pairs)
+    conn.execute(text(
+        f"UPDATE customer SET {sets}, version = customer.version + 1 FROM import_staging s "
+        f"WHERE s.customer_id = customer.id AND {latest_row} AND ({differs})"
+    ))
+
+
+def _sync_advisers(conn: Connection, clock: Clock, actor: Actor) -> None:
+    """Advisers arrive with extracts: add new ones, follow a name or team change. Few rows, so in Python."""
+    rows = conn.execute(text(
+        "SELECT s.adviser_id, MAX(s.adviser_name) AS name, MAX(s.team) AS team, MAX(s.office) AS office "
+        "FROM import_staging s GROUP BY s.adviser_id"
+    )).all()
+    teams = {
+        (r.office, r.team): (r.team_id, r.office_id)
+        for r in conn.execute(text(
+            "SELECT o.name AS office, t.name AS team, t.id AS team_id, o.id AS office_id "
+            "FROM team t JOIN office o ON o.id = t.office_id"
+        ))
+    }
+    offices = {r.name: r.id for r in conn.execute(text("SELECT id, name FROM office"))}
+    st = schema.Staff.__table__
+    known = {r.id: r for r in conn.execute(select(st.c.id, st.c.name, st.c.team_id, st.c.office_id, st.c.version))}
+    new_rows = []
+    for r in rows:
+        team_id, office_id = teams.get((r.office, r.team), (None, offices.get(r.office)))
+        old = known.get(r.adviser_id)
+        if old is None:
+            new_rows.append({"id": r.adviser_id, "name": r.name or r.adviser_id, "role": "adviser",
+                             "team_id": team_id, "office_id": office_id, "active": True, "version": 1})
+            continue
+        changes: dict[str, Any] = {}
+        if r.name and r.name != old.name:
+            changes["name"] = r.name
+        if r.team is not None and team_id != old.team_id:
+            changes["team_id"] = team_id
+            changes["office_id"] = office_id
+        if changes:
+            for k, v in changes.items():
+                record(conn, clock, actor, "update", "staff", r.adviser_id, k, getattr(old, k), v)
+            conn.execute(st.update().where(st.c.id == r.adviser_id).values(**changes, version=old.version + 1))
+    if new_rows:
+        conn.execute(st.insert(), new_rows)
+        for n in new_rows:
+            record(conn, clock, actor, "add", "staff", n["id"], None, None, f"adviser from extract, team {n['team_id']}")

@@ -1,0 +1,152 @@
+"""The tables. Version 1 of the schema; later versions are migrations in migrations.py.
+
+Dates are stored twice on claims: as a DATE for people reading the database, and as an
+integer day number (days since 1970-01-01) so that durations and gaps are plain integer
+subtraction on SQLite and PostgreSQL alike, with no dialect-specific date functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day_number(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def from_day_number(n: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=n)
+
+
+class SchemaInfo(SQLModel, table=True):
+    __tablename__ = "schema_info"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+    upgraded_at: dt.datetime
+
+
+class Office(SQLModel, table=True):
+    __tablename__ = "office"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("office_id", "name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    name: str
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    id: str = Field(primary_key=True)
+    name: str = ""
+    role: str = "adviser"  # adviser | team_manager | team_leader
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id", index=True)
+    office_id: Optional[int] = Field(default=None, foreign_key="office.id", index=True)
+    active: bool = True
+    version: int = 1
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    id: str = Field(primary_key=True)
+    name: Optional[str] = None
+    date_of_birth: Optional[dt.date] = None
+    nino: Optional[str] = None
+    sex: Optional[str] = None
+    disability: Optional[str] = None
+    ethnicity: Optional[str] = None
+    version: int = 1
+
+
+class ImportBatch(SQLModel, table=True):
+    __tablename__ = "import_batch"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    file_name: str
+    sha256: str = Field(index=True)
+    as_at: dt.date
+    imported_at: dt.datetime
+    imported_by: str
+    rows_read: int = 0
+    rows_rejected: int = 0
+    claims_added: int = 0
+    claims_updated: int = 0
+    transfers: int = 0
+    partial: bool = False
+
+
+class Claim(SQLModel, table=True):
+    __tablename__ = "claim"
+    __table_args__ = (
+        Index("ix_claim_customer_start", "customer_id", "start_day"),
+        Index("ix_claim_adviser_open", "adviser_id", "end_day"),
+        Index("ix_claim_onflow_team_start", "onflow_team_id", "start_day"),
+        Index("ix_claim_team_start", "team_id", "start_day"),
+    )
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(foreign_key="customer.id")
+    benefit: str
+    claim_start: dt.date
+    claim_end: Optional[dt.date] = None
+    end_reason: Optional[str] = None
+    start_day: int
+    end_day: Optional[int] = None
+    # Holder when the claim first arrived (on-flow attribution) and holder now.
+    onflow_adviser_id: str = Field(foreign_key="staff.id")
+    onflow_team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    onflow_office_id: Optional[int] = Field(default=None, foreign_key="office.id")
+    adviser_id: str = Field(foreign_key="staff.id")
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    office_id: Optional[int] = Field(default=None, foreign_key="office.id")
+    first_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
+    last_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
+    version: int = 1
+
+
+class Assignment(SQLModel, table=True):
+    """Who held a claim from when to when. The open row (to_date NULL) is the current holder."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (Index("ix_assignment_claim", "claim_id", "from_date"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    adviser_id: str = Field(foreign_key="staff.id", index=True)
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    from_date: dt.date
+    to_date: Optional[dt.date] = None
+    batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
+    reason: str = "extract"
+
+
+class Setting(SQLModel, table=True):
+    """Settings that change figures: shared by everyone on one database."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    version: int = 1
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    field: Optional[str] = None
+    old: Optional[str] = Field(default=None, sa_column=Column(Text))
+    new: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+SCHEMA_VERSION = 1
