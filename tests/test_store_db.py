@@ -1,0 +1,103 @@
+"""Opening databases: schema versions from empty, a newer database refused, a locked one reported; settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from sqlalchemy import inspect, text
+
+from caseload.store import db as dbmod
+from caseload.store import schema, settings
+from caseload.store.access import ADMIN, Actor, Role, actor_for
+from caseload.store.db import open_database, resolve_url, schema_version, write
+from caseload.store.errors import AccessDenied, StoreError
+from caseload.store.importer import import_claims
+from extracts import row, write_extract
+
+
+def test_empty_database_is_created_at_the_current_version(engine):
+    with engine.connect() as conn:
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 1
+        tables = set(inspect(conn).get_table_names())
+    assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
+                      "audit", "schema_info"}
+
+
+def test_opening_twice_keeps_the_data(db_path, clock, engine, tmp_path):
+    import_claims(engine, write_extract(tmp_path / "x.csv", [row("C1")]), as_at=dt.date(2026, 5, 1), actor=ADMIN,
+                  clock=clock)
+    again = open_database(str(db_path), clock)
+    with again.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM claim")).scalar() == 1
+
+
+def test_a_newer_database_is_refused(db_path, clock, engine):
+    with write(engine) as conn:
+        conn.execute(text("UPDATE schema_info SET version = 99"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="schema version 99, newer than this caseload"):
+        open_database(str(db_path), clock)
+
+
+def test_migrations_run_in_order(db_path, clock, monkeypatch):
+    """The mechanism: version N's function upgrades N-1 to N, once."""
+    calls = []
+    monkeypatch.setitem(dbmod.MIGRATIONS, 2, lambda conn: calls.append(2) or conn.execute(text(
+        "CREATE TABLE extra_v2 (id INTEGER PRIMARY KEY)")))
+    engine = dbmod.make_engine(str(db_path))
+    assert dbmod.migrate(engine, clock, target=1) == 1
+    assert dbmod.migrate(engine, clock, target=2) == 2
+    assert dbmod.migrate(engine, clock, target=2) == 2
+    assert calls == [2]
+    with engine.connect() as conn:
+        assert schema_version(conn) == 2
+        assert inspect(conn).has_table("extra_v2")
+
+
+def test_locked_database_is_reported_in_plain_words(db_path, clock, engine, tmp_path, monkeypatch):
+    monkeypatch.setattr(dbmod, "BUSY_TIMEOUT_MS", 200)
+    engine.dispose()
+    engine = dbmod.make_engine(str(db_path))
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match="The database is busy.*Nothing was changed; try again"):
+            import_claims(engine, write_extract(tmp_path / "x.csv", [row("C1")]), as_at=dt.date(2026, 5, 1),
+                          actor=ADMIN, clock=clock)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM claim")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM import_batch")).scalar() == 0
+
+
+def test_resolve_url():
+    assert resolve_url("/tmp/x.sqlite3") == "sqlite:////tmp/x.sqlite3"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert resolve_url("sqlite:///a.db") == "sqlite:///a.db"
+
+
+def test_settings_are_shared_and_audited(engine, clock):
+    with engine.connect() as conn:
+        assert settings.load(conn).expected_levels == {"JSA": {13: 56, 26: 78, 52: 92}}
+    with write(engine) as conn:
+        settings.put(conn, clock, ADMIN, "approaching_days", 21)
+    with engine.connect() as conn:
+        assert settings.load(conn).approaching_days == 21
+        audit = conn.execute(text("SELECT actor, entity, entity_id, old, new FROM audit")).all()
+    assert [tuple(a) for a in audit] == [("admin", "setting", "approaching_days", "28", "21")]
+    adviser = Actor(id="A1", role=Role.ADVISER, team_id=1, office_id=1)
+    with write(engine) as conn, pytest.raises(AccessDenied, match="Only a team leader may change shared settings"):
+        settings.put(conn, clock, adviser, "approaching_days", 7)
+    with write(engine) as conn, pytest.raises(StoreError, match="There is no setting 'colour'"):
+        settings.put(conn, clock, ADMIN, "colour", "red")
+
+
+def test_unknown_staff_for_as(engine):
+    with engine.connect() as conn, pytest.raises(StoreError, match="There is no staff member 'Z9'"):
+        actor_for(conn, "Z9")
+    with engine.connect() as conn:
+        assert actor_for(conn, None) is ADMIN
