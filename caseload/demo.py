@@ -71,7 +71,7 @@ def _wipe(engine: Engine) -> None:
 
 
 def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffice:
-    from fixtures.generator import iter_successive_extracts, write_extract
+    from fixtures.generator import OfficeShape, iter_successive_extracts, write_extract
 
     as_at, today = demo_dates(seed)
     mark = _marker(engine)
@@ -87,7 +87,10 @@ def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffi
     clock = FixedClock.on(today)
     dates = [as_at - dt.timedelta(days=EXTRACT_INTERVAL_DAYS * k) for k in range(EXTRACTS - 1, -1, -1)]
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
-        for n, (d, recs) in enumerate(iter_successive_extracts(rows, seed=seed, as_at_dates=dates), start=1):
+        # Teams that vary in pace, so the demo shows some cohorts meeting the expected level and some not.
+        shape = OfficeShape(team_pace=(0.6, 0.95))
+        extracts = iter_successive_extracts(rows, seed=seed, as_at_dates=dates, shape=shape)
+        for n, (d, recs) in enumerate(extracts, start=1):
             path = Path(tmp) / f"demo-extract-{n}-{d.isoformat()}.csv"
             write_extract(path, recs)
             import_claims(engine, path, as_at=d, actor=ADMIN, clock=FixedClock.on(d + dt.timedelta(days=1)))
