@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -19,10 +21,26 @@ from extracts import row, write_extract
 
 def test_empty_database_is_created_at_the_current_version(engine):
     with engine.connect() as conn:
-        assert schema_version(conn) == schema.SCHEMA_VERSION == 1
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 2
         tables = set(inspect(conn).get_table_names())
     assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
-                      "audit", "schema_info"}
+                      "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination"}
+
+
+def test_upgrade_from_the_committed_version_1_database(tmp_path, clock):
+    """tests/data/schema-v1.sqlite3 was written by version 1; opening it upgrades it and keeps every row."""
+    path = tmp_path / "v1.sqlite3"
+    shutil.copyfile(Path(__file__).parent / "data" / "schema-v1.sqlite3", path)
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT version FROM schema_info").fetchone() == (1,)
+        before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                  for t in ("office", "team", "staff", "customer", "claim", "assignment", "import_batch")}
+    engine = open_database(str(path), clock)
+    with engine.connect() as conn:
+        assert schema_version(conn) == 2
+        for t, rows in before.items():
+            assert [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] == rows, t
+        assert conn.execute(text("SELECT COUNT(*) FROM rag_rating")).scalar() == 0
 
 
 def test_opening_twice_keeps_the_data(db_path, clock, engine, tmp_path):
@@ -44,16 +62,18 @@ def test_a_newer_database_is_refused(db_path, clock, engine):
 def test_migrations_run_in_order(db_path, clock, monkeypatch):
     """The mechanism: version N's function upgrades N-1 to N, once."""
     calls = []
-    monkeypatch.setitem(dbmod.MIGRATIONS, 2, lambda conn: calls.append(2) or conn.execute(text(
-        "CREATE TABLE extra_v2 (id INTEGER PRIMARY KEY)")))
+    monkeypatch.setitem(dbmod.MIGRATIONS, 3, lambda conn: calls.append(3) or conn.execute(text(
+        "CREATE TABLE extra_v3 (id INTEGER PRIMARY KEY)")))
     engine = dbmod.make_engine(str(db_path))
     assert dbmod.migrate(engine, clock, target=1) == 1
-    assert dbmod.migrate(engine, clock, target=2) == 2
-    assert dbmod.migrate(engine, clock, target=2) == 2
-    assert calls == [2]
     with engine.connect() as conn:
-        assert schema_version(conn) == 2
-        assert inspect(conn).has_table("extra_v2")
+        assert not inspect(conn).has_table("rag_rating")
+    assert dbmod.migrate(engine, clock, target=3) == 3
+    assert dbmod.migrate(engine, clock, target=3) == 3
+    assert calls == [3]
+    with engine.connect() as conn:
+        assert schema_version(conn) == 3
+        assert inspect(conn).has_table("rag_rating") and inspect(conn).has_table("extra_v3")
 
 
 def test_locked_database_is_reported_in_plain_words(db_path, clock, engine, tmp_path, monkeypatch):

@@ -103,8 +103,19 @@ def make_engine(url: str) -> Engine:
         ) from exc
 
 
-# Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+def _create_tables(conn: Connection, names) -> None:  # noqa: ANN001
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name in set(names)]
+    SQLModel.metadata.create_all(conn, tables=tables)
+
+
+def _to_version_2(conn: Connection) -> None:
+    """Version 2: RAG ratings, notes, contacts, actions and confirmed destinations."""
+    _create_tables(conn, schema.V2_TABLES)
+
+
+# Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
+# as they stood then (V1_TABLES); every later table arrives through its migration.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2}
 
 
 def schema_version(conn: Connection) -> int:
@@ -136,8 +147,7 @@ def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
 
 
 def _create_version_1(conn: Connection) -> None:
-    v1_tables = [t for t in SQLModel.metadata.sorted_tables if t.name in V1_TABLES]
-    SQLModel.metadata.create_all(conn, tables=v1_tables)
+    _create_tables(conn, V1_TABLES)
     conn.execute(
         schema.SchemaInfo.__table__.insert().values(id=1, version=1, upgraded_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
     )

@@ -149,4 +149,114 @@ class AuditEntry(SQLModel, table=True):
     new: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
-SCHEMA_VERSION = 1
+# Version 2: what advisers record about a claim.
+
+
+class RagRating(SQLModel, table=True):
+    """A red-amber-green rating. History is kept: the latest row per claim is the current rating."""
+
+    __tablename__ = "rag_rating"
+    __table_args__ = (Index("ix_rag_claim", "claim_id", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    rating: str  # R | A | G
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    set_by: str
+    set_at: dt.datetime
+    set_on: dt.date
+    set_day: int
+    next_review: dt.date
+    next_review_day: int
+    source: str = "adviser"  # adviser | conference
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "note"
+    __table_args__ = (Index("ix_note_claim", "claim_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    author: str
+    written_at: dt.datetime
+    status: str = "active"  # active | withdrawn
+    change_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    changed_at: Optional[dt.datetime] = None
+    version: int = 1
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (Index("ix_contact_claim", "claim_id", "contact_day"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    contact_on: dt.date
+    contact_day: int
+    kind: str  # appointment | phone | group_session | job_search_review | decision_maker_referral
+    attended: bool = True
+    recorded_by: str
+    recorded_at: dt.datetime
+    status: str = "active"
+    change_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    changed_at: Optional[dt.datetime] = None
+    version: int = 1
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "action"
+    __table_args__ = (Index("ix_action_claim", "claim_id"), Index("ix_action_owner", "owner", "status"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(foreign_key="staff.id")
+    due_on: dt.date
+    due_day: int
+    created_by: str
+    created_at: dt.datetime
+    status: str = "open"  # open | done | withdrawn
+    done_on: Optional[dt.date] = None
+    done_by: Optional[str] = None
+    change_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    changed_at: Optional[dt.datetime] = None
+    version: int = 1
+
+
+class Destination(SQLModel, table=True):
+    """A destination an adviser confirmed for an ended claim, kept beside the extract's reason."""
+
+    __tablename__ = "destination"
+    __table_args__ = (Index("ix_destination_claim", "claim_id", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    code: str
+    source: str  # customer | employer | central_system | other
+    confirmed_on: dt.date
+    recorded_by: str
+    recorded_at: dt.datetime
+
+
+class ClaimState(SQLModel, table=True):
+    """The current state of a claim's records, kept by store.records in the same transaction as each edit.
+
+    Derived, so it can always be rebuilt from the history (store.records.refresh_state); a test
+    holds it equal to a full recomputation. It makes the caseload a plain join, filterable and
+    sortable in SQL.
+    """
+
+    __tablename__ = "claim_state"
+    claim_id: str = Field(foreign_key="claim.id", primary_key=True)
+    rag: Optional[str] = None
+    rated_on: Optional[dt.date] = None
+    rated_day: Optional[int] = None
+    next_review: Optional[dt.date] = None
+    next_review_day: Optional[int] = None
+    red_since_day: Optional[int] = None
+    last_contact_on: Optional[dt.date] = None
+    last_contact_day: Optional[int] = None
+    next_action: Optional[str] = Field(default=None, sa_column=Column(Text))
+    next_action_due: Optional[dt.date] = None
+    next_action_day: Optional[int] = None
+
+
+V2_TABLES = ("rag_rating", "note", "contact", "action", "destination", "claim_state")
+
+SCHEMA_VERSION = 2

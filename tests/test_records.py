@@ -1,0 +1,210 @@
+"""RAG, notes, contacts, actions, destinations and corrections; the caseload's columns and flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from caseload.clock import FixedClock
+from caseload.measures import clock as mclock
+from caseload.measures.rag import Rag, red_without_plan_update, review_due
+from caseload.store import records
+from caseload.store.access import ADMIN, Actor, Role
+from caseload.store.caseload import CaseloadQuery, caseload
+from caseload.store.db import open_database, write
+from caseload.store.errors import AccessDenied, ConflictError, StoreError
+from caseload.store.importer import import_claims
+from extracts import row, write_extract
+
+AS_AT = dt.date(2026, 5, 1)
+TODAY = dt.date(2026, 5, 4)
+ADVISER = Actor(id="A1", role=Role.ADVISER, name="Asha Patel", team_id=1, office_id=1)
+OTHER = Actor(id="A2", role=Role.ADVISER, name="Ben Okafor", team_id=1, office_id=1)
+MANAGER = Actor(id="M1", role=Role.TEAM_MANAGER, name="Maya Ford", team_id=1, office_id=1)
+
+
+def _db(path: Path, clock) -> object:
+    engine = open_database(str(path / "db.sqlite3"), clock)
+    rows = [
+        row("C1", claim_start="2026-02-02"),  # 88 days on the as-at date: 13 weeks in 3 days
+        row("C2", claim_start="2025-04-01"),  # 395 days: beyond 52
+        row("C3", claim_start="2026-01-05", claim_end="2026-03-01", end_reason="not_known"),
+        row("C4", claim_start="2026-03-02", adviser_id="A2", adviser_name="Ben Okafor"),
+        row("C5", customer_id="P3", claim_start="2026-04-20"),  # P3's C3 ended 50 days before: churn
+    ]
+    import_claims(engine, write_extract(path / "x.csv", rows), as_at=AS_AT, actor=ADMIN, clock=clock)
+    return engine
+
+
+@pytest.fixture
+def db(tmp_path):
+    return _db(tmp_path, FixedClock.on(TODAY))
+
+
+CLOCK = FixedClock.on(TODAY)
+
+
+def page(engine, actor=ADVISER, **kw):
+    with engine.connect() as conn:
+        return caseload(conn, actor, AS_AT, CaseloadQuery(**kw))
+
+
+def test_rag_is_written_with_history_and_shows_on_the_caseload(db):
+    with write(db) as conn:
+        records.set_rag(conn, CLOCK, ADVISER, "C1", "A", "Job ready with help on CV")
+    with write(db) as conn:
+        records.set_rag(conn, CLOCK, ADVISER, "C1", "R", "Housing crisis; needs referral", dt.date(2026, 5, 10))
+    with db.connect() as conn:
+        history = conn.execute(text("SELECT rating, reason, set_by, next_review FROM rag_rating ORDER BY id")).all()
+        audit = conn.execute(text("SELECT old, new FROM audit WHERE action='rag' ORDER BY id")).all()
+    assert [tuple(h) for h in history] == [
+        ("A", "Job ready with help on CV", "A1", "2026-06-01"),  # 28 days ahead by default
+        ("R", "Housing crisis; needs referral", "A1", "2026-05-10"),
+    ]
+    assert [tuple(a) for a in audit] == [(None, "A: Job ready with help on CV"), ("A", "R: Housing crisis; needs referral")]
+    (c1,) = [r for r in page(db).rows if r.claim_id == "C1"]
+    assert (c1.rag, c1.rag_set_on, c1.next_review) == ("R", TODAY, dt.date(2026, 5, 10))
+
+
+@pytest.mark.parametrize("rating,reason,review,message", [
+    ("A", "   ", None, "A reason for the rating is required"),
+    ("X", "why", None, "A rating is R"),
+    ("G", "why", dt.date(2026, 5, 1), "is in the past"),
+])
+def test_rag_refusals(db, rating, reason, review, message):
+    with write(db) as conn, pytest.raises(StoreError, match=message):
+        records.set_rag(conn, CLOCK, ADVISER, "C1", rating, reason, review)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM rag_rating")).scalar() == 0
+
+
+def test_an_adviser_cannot_touch_another_advisers_customer(db):
+    with write(db) as conn, pytest.raises(AccessDenied, match="not on a caseload you can see"):
+        records.set_rag(conn, CLOCK, ADVISER, "C4", "G", "fine")
+    with write(db) as conn, pytest.raises(AccessDenied):
+        records.add_note(conn, CLOCK, ADVISER, "C4", "hello")
+    with db.connect() as conn, pytest.raises(AccessDenied, match="own caseload only"):
+        caseload(conn, ADVISER, AS_AT, CaseloadQuery(adviser_id="A2"))
+    assert {r.claim_id for r in page(db).rows} == {"C1", "C2", "C5"}
+
+
+def test_note_amend_and_withdraw_keep_the_original_in_the_audit(db):
+    with write(db) as conn:
+        nid = records.add_note(conn, CLOCK, ADVISER, "C1", "Called about CV\nwill send draft")
+    with write(db) as conn:
+        records.amend(conn, CLOCK, ADVISER, "note", nid, 1, "typo", body="Called about CV; will send a draft")
+    with write(db) as conn, pytest.raises(ConflictError, match="changed by A1 at 2026-05-04 09:00.*Your text is kept"):
+        records.amend(conn, CLOCK, MANAGER, "note", nid, 1, "mine", body="stale edit")
+    with write(db) as conn:
+        records.withdraw(conn, CLOCK, ADVISER, "note", nid, 2, "wrong customer")
+    with db.connect() as conn:
+        note = conn.execute(text("SELECT body, status, change_reason, version FROM note")).one()
+        trail = conn.execute(text("SELECT action, field, old, new FROM audit WHERE entity='note' ORDER BY id")).all()
+    assert tuple(note) == ("Called about CV; will send a draft", "withdrawn", "wrong customer", 3)
+    assert ("amend", "body", "Called about CV\nwill send draft", "Called about CV; will send a draft") in [tuple(t) for t in trail]
+    assert ("withdraw", "status", "active", "withdrawn") in [tuple(t) for t in trail]
+
+
+def test_contact_and_action_fill_the_caseload_columns(db):
+    with write(db) as conn:
+        records.log_contact(conn, CLOCK, ADVISER, "C1", dt.date(2026, 4, 28), "phone", True)
+        records.log_contact(conn, CLOCK, ADVISER, "C1", dt.date(2026, 4, 30), "appointment", False)
+        a1 = records.add_action(conn, CLOCK, ADVISER, "C1", "Send CV to agency", "A1", dt.date(2026, 5, 20))
+        records.add_action(conn, CLOCK, ADVISER, "C1", "Book skills check", "A1", dt.date(2026, 5, 9))
+    (c1,) = [r for r in page(db).rows if r.claim_id == "C1"]
+    assert (c1.last_contact, c1.next_action, c1.next_action_due) == (dt.date(2026, 4, 30), "Book skills check",
+                                                                      dt.date(2026, 5, 9))
+    with write(db) as conn:
+        ids = conn.execute(text("SELECT id FROM action WHERE description='Book skills check'")).scalar()
+        records.complete_action(conn, CLOCK, ADVISER, ids, 1)
+        records.reassign_action(conn, CLOCK, ADVISER, a1, 1, "A2")
+    (c1,) = [r for r in page(db).rows if r.claim_id == "C1"]
+    assert (c1.next_action, c1.next_action_due) == ("Send CV to agency", dt.date(2026, 5, 20))
+    with write(db) as conn, pytest.raises(StoreError, match="in the future"):
+        records.log_contact(conn, CLOCK, ADVISER, "C1", dt.date(2026, 6, 1), "phone", True)
+    with write(db) as conn, pytest.raises(StoreError, match="A contact is one of"):
+        records.log_contact(conn, CLOCK, ADVISER, "C1", dt.date(2026, 4, 1), "carrier pigeon", True)
+    with write(db) as conn, pytest.raises(StoreError, match="no staff member 'Z9'"):
+        records.add_action(conn, CLOCK, ADVISER, "C1", "x", "Z9", dt.date(2026, 5, 9))
+
+
+def test_confirmed_destination_is_kept_beside_the_extracts_reason(db):
+    manager = Actor(id="M1", role=Role.TEAM_MANAGER, team_id=1, office_id=1)
+    with write(db) as conn:
+        records.record_destination(conn, CLOCK, manager, "C3", "found_work", "employer", dt.date(2026, 4, 2))
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT end_reason FROM claim WHERE id='C3'")).scalar() == "not_known"
+        assert tuple(conn.execute(text("SELECT code, source FROM destination")).one()) == ("found_work", "employer")
+    with write(db) as conn, pytest.raises(StoreError, match="still open"):
+        records.record_destination(conn, CLOCK, manager, "C1", "found_work", "employer", dt.date(2026, 4, 2))
+
+
+def test_summary_and_quick_filters(db):
+    with write(db) as conn:
+        records.set_rag(conn, CLOCK, ADVISER, "C2", "R", "Long way from work")
+    p = page(db)
+    assert (p.summary.size, p.summary.red, p.summary.unrated, p.summary.beyond_52) == (3, 1, 2, 1)
+    assert p.summary.approaching == {13: 1, 26: 0, 52: 0}
+    assert [r.claim_id for r in page(db, quick="red").rows] == ["C2"]
+    assert [r.claim_id for r in page(db, quick="beyond 52").rows] == ["C2"]
+    assert [r.claim_id for r in page(db, quick="approaching").rows] == ["C1"]
+    assert [r.claim_id for r in page(db, text="churn").rows] == ["C5"]
+    assert [r.claim_id for r in page(db, text="customer c2").rows] == ["C2"]
+    assert [r.runway for r in page(db).rows] == ["13w in 3d", "13w in 80d", "52w+"]  # most urgent first
+
+
+def _expected(history: list[tuple], start: dt.date, as_at: dt.date) -> tuple:
+    """Flags from the pure rules in measures/, given a claim's RAG history [(rating, set_on, next_review)]."""
+    rag = rated = review = None
+    red_since = None
+    for rating, on, nxt in history:
+        red_since = (red_since or on) if rating == "R" else None
+        rag, rated, review = rating, on, nxt
+    flags = []
+    if mclock.approaching(start, as_at) is not None:
+        flags.append("approaching")
+    if mclock.just_passed(start, as_at, rated) is not None:
+        flags.append("just passed")
+    if review_due(review, rated, start, as_at):
+        flags.append("review due")
+    if rag == "R" and red_without_plan_update(Rag.RED, red_since, None, as_at):
+        flags.append("red no plan")
+    if mclock.beyond_52(start, None, as_at):
+        flags.append("beyond 52")
+    return rag, tuple(flags)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    start_back=st.integers(0, 420),
+    ratings=st.lists(st.tuples(st.sampled_from("RAG"), st.integers(0, 200), st.integers(0, 60)), max_size=4),
+    as_at_ahead=st.integers(0, 120),
+)
+def test_caseload_flags_match_the_rules(tmp_path_factory, start_back, ratings, as_at_ahead):
+    """The SQL flags over claim_state agree with measures/ for any RAG history and as-at date."""
+    path = tmp_path_factory.mktemp("flags")
+    first = dt.date(2025, 1, 1)
+    start = first + dt.timedelta(days=420 - start_back)
+    import_clock = FixedClock.on(dt.date(2026, 3, 1))
+    engine = open_database(str(path / "db.sqlite3"), import_clock)
+    import_claims(engine, write_extract(path / "x.csv", [row("C1", claim_start=start.isoformat())]),
+                  as_at=dt.date(2026, 2, 25), actor=ADMIN, clock=import_clock)
+    history = []
+    for rating, after, review_in in sorted(ratings, key=lambda r: r[1]):
+        on = start + dt.timedelta(days=after)
+        clock = FixedClock.on(on)
+        with write(engine) as conn:
+            records.set_rag(conn, clock, ADMIN, "C1", rating, "reason", on + dt.timedelta(days=review_in))
+        history.append((rating, on, on + dt.timedelta(days=review_in)))
+    last = max([start] + [h[1] for h in history])
+    as_at = last + dt.timedelta(days=as_at_ahead)
+    with engine.connect() as conn:
+        (r,) = caseload(conn, ADMIN, as_at, CaseloadQuery()).rows
+    rag, flags = _expected(history, start, as_at)
+    assert (r.rag, tuple(f for f in r.flags if f != "churn")) == (rag, flags)
+    engine.dispose()
