@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 
 from caseload.clock import FixedClock
 from caseload.store import schema, staff
-from caseload.store.access import ADMIN
+from caseload.store.access import ADMIN, Actor, Role
 from caseload.store.db import write
 from caseload.store.errors import StoreError
 from caseload.store.importer import import_claims
@@ -104,9 +104,88 @@ def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffi
             staff.add(conn, clock, ADMIN, f"M{i + 1:03d}", MANAGER_NAMES[i % len(MANAGER_NAMES)], "team_manager",
                       team=t.name, office=t.office)
         staff.add(conn, clock, ADMIN, "L001", LEADER_NAME, "team_leader", office=teams[0].office)
+        _records(conn, seed, as_at)
         conn.execute(schema.Setting.__table__.insert().values(
             key=MARKER, value=json.dumps({"seed": seed, "rows": rows, "as_at": as_at.isoformat()}), version=1))
     return _describe(engine, seed, as_at, today, built=True)
+
+
+RAG_REASONS = {
+    "R": ("Long way from work: no recent work history and low confidence",
+          "Housing crisis; needs referral before job search can start",
+          "Health condition limits hours; exploring what work fits",
+          "Literacy support needed before applications"),
+    "A": ("On a journey: CV done, needs interview practice",
+          "Applying steadily; would benefit from a sector-based work academy",
+          "Some barriers with childcare; looking at part-time roles",
+          "Recent work history; needs help targeting applications"),
+    "G": ("Job ready: strong CV, applying widely",
+          "Interview booked next week with local employer",
+          "Recently left work; skills in demand locally",
+          "Needs little help; monitoring job search"),
+}
+NOTES = (
+    "Discussed job goal: warehouse or retail. Agreed to widen search to 10 miles.",
+    "Customer reports interview went well; waiting to hear back.",
+    "Referred to CV workshop on Tuesday.",
+    "Agreed to apply for three care assistant roles before next appointment.",
+    "Customer asked about travel costs for interviews; explained Flexible Support Fund.",
+    "Updated Universal Jobmatch profile together.",
+)
+ACTIONS = (
+    "Send CV to local agency", "Book place on CV workshop", "Check travel-to-interview support",
+    "Follow up on care assistant applications", "Refer to skills check", "Review job search record",
+)
+
+
+def _records(conn, seed: int, as_at: dt.date) -> None:  # noqa: ANN001
+    """RAG histories with reasons, notes, contacts and actions on the first team's open claims,
+    and current ratings across the office, so every screen has something real to show."""
+    import random
+
+    from caseload.store import records
+
+    rng = random.Random(seed * 7919)
+    c = schema.Claim.__table__
+    teams = sorted(r.team_id for r in conn.execute(select(c.c.team_id).distinct()) if r.team_id is not None)
+    claims = conn.execute(
+        select(c.c.id, c.c.claim_start, c.c.team_id, c.c.adviser_id).where(c.c.end_day.is_(None))
+        .order_by(c.c.id)
+    ).all()
+    for cl in claims:
+        who = Actor(id=cl.adviser_id, role=Role.ADVISER, team_id=cl.team_id)
+        rich = cl.team_id == teams[0]
+        if rng.random() > (0.85 if rich else 0.6):
+            continue
+        # First interview within a week of the claim start, then a review at each milestone passed.
+        days_on = (as_at - cl.claim_start).days
+        points = [min(days_on, rng.randint(0, 7))] + [w * 7 + rng.randint(-10, 10) for w in (13, 26, 52)
+                                                       if w * 7 + 10 < days_on and rich]
+        rating = rng.choices("RAG", weights=(2, 5, 3))[0]
+        for day in sorted(set(points)):
+            on = cl.claim_start + dt.timedelta(days=max(0, day))
+            clock = FixedClock.on(on)
+            if day != points[0]:
+                rating = rng.choices("RAG", weights=(1, 4, 3) if rating != "R" else (4, 4, 1))[0]
+            review = on + dt.timedelta(days=rng.choice((14, 28, 28, 42)))
+            records.set_rag(conn, clock, who, cl.id, rating, rng.choice(RAG_REASONS[rating]), review)
+        if not rich:
+            continue
+        for _ in range(rng.randint(0, 4)):
+            back = rng.randint(1, min(70, max(1, days_on)))
+            on = as_at - dt.timedelta(days=back)
+            if on < cl.claim_start:
+                continue
+            kind = rng.choices(("appointment", "phone", "job_search_review", "group_session", "decision_maker_referral"),
+                               weights=(5, 3, 3, 1, 0.3))[0]
+            records.log_contact(conn, FixedClock.on(as_at), who, cl.id, on, kind, rng.random() > 0.12)
+        if rng.random() < 0.35:
+            records.add_note(conn, FixedClock.on(as_at - dt.timedelta(days=rng.randint(0, 20))), who, cl.id,
+                             rng.choice(NOTES))
+        if rng.random() < 0.45:
+            due = as_at + dt.timedelta(days=rng.randint(-10, 21))
+            records.add_action(conn, FixedClock.on(as_at - dt.timedelta(days=14)), who, cl.id, rng.choice(ACTIONS),
+                               cl.adviser_id, due)
 
 
 def _describe(engine: Engine, seed: int, as_at: dt.date, today: dt.date, built: bool) -> DemoOffice:

@@ -14,6 +14,7 @@ import pytest
 
 from caseload.cli import main
 from caseload.clock import FixedClock
+from caseload.store.schema import SCHEMA_VERSION
 from fixtures.generator import iter_claims, write_extract
 
 AS_AT = dt.date(2026, 10, 30)
@@ -155,7 +156,7 @@ def test_db_info_and_imports(tmp_path, capsys, extract):
     assert code == 1 and "There is no database at" in err
     run(capsys, "import", "claims", str(extract), "--as-at", "2026-10-30", "--db", db)
     code, out, _ = run(capsys, "db", "info", "--db", db)
-    assert "schema version: 1" in out
+    assert f"schema version: {SCHEMA_VERSION}" in out
     assert "claim:          10000" in out
     assert "as at 2026-10-30 (3 days ago)" in out
     code, out, _ = run(capsys, "db", "imports", "--db", db)
@@ -175,6 +176,7 @@ def test_command_line_never_imports_textual(tmp_path, extract):
 import sys, datetime as dt
 from caseload.cli import main
 from caseload.clock import FixedClock
+from caseload.store.schema import SCHEMA_VERSION
 clock = FixedClock.on(dt.date(2026, 11, 2))
 for args in (["import", "claims", {str(extract)!r}, "--as-at", "2026-10-30"], ["export", "offflow", "--output", "-"],
              ["staff", "list"], ["db", "info"], ["db", "imports"]):

@@ -235,3 +235,25 @@ def test_bounds_must_be_period_bounds(engine, clock, tmp_path):
 def test_no_import_yet_says_what_to_do(engine):
     with engine.connect() as conn, pytest.raises(StoreError, match="caseload import claims"):
         offflow(conn, ADMIN, OffflowQuery())
+
+
+def test_confirmed_destination_replaces_the_extracts_reason_in_reason_based_figures(tmp_path):
+    from caseload.store import records
+    from caseload.store.db import write
+
+    clock = FixedClock.on(dt.date(2026, 3, 9))
+    engine = open_database(str(tmp_path / "db.sqlite3"), clock)
+    rows = [row("C1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="not_known"),
+            row("C2", claim_start="2025-06-03", claim_end="2025-07-01", end_reason="failed_to_sign")]
+    import_claims(engine, write_extract(tmp_path / "x.csv", rows), as_at=AS_AT, actor=ADMIN, clock=clock)
+    q = OffflowQuery(cohort=CohortKind.CALENDAR_MONTH, first=dt.date(2025, 6, 1), last=dt.date(2025, 6, 30),
+                     milestones=(13,))
+    with engine.connect() as conn:
+        before = offflow(conn, ADMIN, q)
+    with write(engine) as conn:
+        records.record_destination(conn, clock, ADMIN, "C1", "found_work", "customer", dt.date(2025, 8, 1))
+    with engine.connect() as conn:
+        after = offflow(conn, ADMIN, q)
+    (b,), (a,) = before.rows, after.rows
+    assert (b.offflows, b.employment, b.not_known, before.confirmed_destinations) == (2, 0, 1, 0)
+    assert (a.offflows, a.employment, a.not_known, after.confirmed_destinations) == (2, 1, 0, 1)

@@ -208,3 +208,36 @@ def test_caseload_flags_match_the_rules(tmp_path_factory, start_back, ratings, a
     rag, flags = _expected(history, start, as_at)
     assert (r.rag, tuple(f for f in r.flags if f != "churn")) == (rag, flags)
     engine.dispose()
+
+
+def test_customer_record_timeline_search_and_my_actions(db):
+    from caseload.store.customer import customer_record, find_customers, my_actions
+
+    with write(db) as conn:
+        records.set_rag(conn, CLOCK, ADVISER, "C5", "A", "CV needs work")
+        nid = records.add_note(conn, CLOCK, ADVISER, "C5", "First interview")
+        records.amend(conn, CLOCK, ADVISER, "note", nid, 1, "added detail", body="First interview: wants retail")
+        records.add_action(conn, CLOCK, ADVISER, "C5", "Book CV workshop", "A1", dt.date(2026, 4, 30))
+        records.add_action(conn, CLOCK, ADVISER, "C1", "Call back", "A1", dt.date(2026, 5, 6))
+    with db.connect() as conn:
+        rec = customer_record(conn, ADVISER, "C5")
+        assert (rec.customer_id, rec.nino) == ("P3", "******56C")
+        assert [c.claim_id for c in rec.claims] == ["C3", "C5"]
+        assert rec.claims[1].links == ("re-claim 50 days after C3 ended (churn)",)
+        assert rec.claims[0].links == ("followed by C5 within 91 days (churn)",)
+        assert rec.claims[1].milestones == ((13, dt.date(2026, 7, 20)), (26, dt.date(2026, 10, 19)),
+                                            (52, dt.date(2027, 4, 19)))
+        kinds = {e.kind: e for e in rec.timeline}
+        assert kinds["rag"].text == "RAG set A: CV needs work (review by 2026-06-01)"
+        assert (kinds["note"].text, kinds["note"].change, kinds["note"].version) == (
+            "First interview: wants retail", "added detail", 2)
+        assert [a.text for a in rec.open_actions] == ["Book CV workshop — Asha Patel, due 2026-04-30"]
+        with pytest.raises(AccessDenied):
+            customer_record(conn, ADVISER, "C4")
+        # One customer, two claims: the open one first.
+        assert [h.claim_id for h in find_customers(conn, ADVISER, "customer c5")] == ["C5", "C3"]
+        assert [h.claim_id for h in find_customers(conn, ADVISER, "c1")] == ["C1"]
+        assert {h.claim_id for h in find_customers(conn, ADVISER, "56c")} == {"C1", "C2", "C3", "C5"}
+        assert find_customers(conn, ADVISER, "c4") == []  # another adviser's customer
+        mine = my_actions(conn, ADVISER, AS_AT)
+        assert [(m.claim_id, m.overdue) for m in mine] == [("C5", True), ("C1", False)]

@@ -117,11 +117,21 @@ def offflow(conn: Connection, actor: Actor, q: OffflowQuery) -> OffflowResult:
     periods = resolve_periods(q, as_at)
     conds, scope = _scope(actor, q, schema.Claim.__table__.c)
     rows = _rollup(conn, q, conds, periods, as_at, rules)
+    confirmed = sum(r.n for r in rows if r.confirmed)
     rows = _build_rows(rows, q, periods, as_at, rules, conf.expected_levels)
     return OffflowResult(
         query=q, as_at=as_at, periods=periods, rule_set=rules, expected_levels=conf.expected_levels,
         suppress_below=conf.suppress_below, rows=rows, latest_import=latest, scope=scope,
+        confirmed_destinations=confirmed,
     )
+
+
+def _confirmed(c):  # noqa: ANN001, ANN202
+    """The latest adviser-confirmed destination of the claim, if any: it takes the place of the
+    extract's reason in the reason-based figures (the extract's own reason is kept untouched)."""
+    d = schema.Destination.__table__
+    return (select(d.c.code).where(d.c.claim_id == c.id).order_by(d.c.id.desc()).limit(1)
+            .correlate(schema.Claim.__table__).scalar_subquery())
 
 
 def _group_column(q: OffflowQuery, c):  # noqa: ANN001, ANN202
@@ -173,7 +183,9 @@ def _rollup(conn, q, conds, periods, as_at, rules):  # noqa: ANN001, ANN202
         ),
         else_=literal(0),
     )
-    reason = case((ended, c.end_reason), else_=None)
+    confirmed = _confirmed(c)
+    reason = case((ended, func.coalesce(confirmed, c.end_reason)), else_=None)
+    is_confirmed = case((ended & confirmed.is_not(None), literal(1)), else_=literal(0))
     group_col, joins = _group_column(q, c)
     frm = t
     for table, on in joins:
@@ -186,10 +198,10 @@ def _rollup(conn, q, conds, periods, as_at, rules):  # noqa: ANN001, ANN202
     keys = [group_col] if group_col is not None else []
     stmt = (
         select(*g, c.start_day, c.benefit, reached.label("reached"), reason.label("reason"),
-               quick.label("quick"), func.count().label("n"))
+               quick.label("quick"), is_confirmed.label("confirmed"), func.count().label("n"))
         .select_from(frm)
         .where(*where)
-        .group_by(*keys, c.start_day, c.benefit, reached, reason, quick)
+        .group_by(*keys, c.start_day, c.benefit, reached, reason, quick, is_confirmed)
     )
     return conn.execute(stmt).all()
 
@@ -278,7 +290,8 @@ def claim_facts(conn: Connection, actor: Actor, q: OffflowQuery, as_at: dt.date,
         where.append(c.benefit == q.benefit)
     grp = group_col.label("grp") if group_col is not None else literal(None).label("grp")
     rows = conn.execute(
-        select(c.id, c.customer_id, c.claim_start, c.claim_end, c.end_reason, c.benefit, grp)
+        select(c.id, c.customer_id, c.claim_start, c.claim_end,
+               func.coalesce(_confirmed(c), c.end_reason).label("end_reason"), c.benefit, grp)
         .select_from(frm).where(*where).order_by(c.id)
     ).all()
     customers = {r.customer_id for r in rows}
