@@ -1,112 +1,297 @@
-"""The caseload App, built by a factory so tests can give it a temporary database and a frozen clock.
+"""The caseload App, built by a factory so tests can give it a temporary database, a frozen clock,
+their own config folder and a fixed theme.
 
-Database work runs in thread workers; widgets only ever receive plain objects.
+Database work runs in thread workers and reaches widgets as plain objects, by message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.theme import Theme
+from textual.widgets import Input, TextArea
 
+from caseload import config as config_mod
 from caseload.clock import Clock
-from caseload.store.access import Actor
+from caseload.store.access import ADMIN, Actor
 from caseload.store.errors import StoreError
+from caseload.store.info import ImportRow
+
+DEFAULT_THEME = "textual-dark"
+HIGH_CONTRAST_THEME = "caseload-high-contrast"
+
+HIGH_CONTRAST = Theme(
+    name=HIGH_CONTRAST_THEME,
+    primary="#ffff00",
+    secondary="#ffffff",
+    accent="#ffff00",
+    warning="#ffff00",
+    error="#ff6060",
+    success="#00ff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#000000",
+    boost="#000000",
+    dark=True,
+    luminosity_spread=0.0,
+    text_alpha=1.0,
+    variables={
+        "block-cursor-background": "#ffff00",
+        "block-cursor-foreground": "#000000",
+        "block-cursor-text-style": "bold",
+        "block-cursor-blurred-background": "#ffffff",
+        "block-cursor-blurred-foreground": "#000000",
+        "footer-background": "#000000",
+        "footer-key-foreground": "#ffff00",
+        "footer-description-foreground": "#ffffff",
+        "border": "#ffffff",
+        "border-blurred": "#ffffff",
+        "scrollbar": "#ffffff",
+        "scrollbar-background": "#000000",
+        "foreground-muted": "#ffffff",
+        "text-muted": "#ffffff",
+    },
+)
 
 
 @dataclass(frozen=True)
-class Overview:
-    """Everything the home screen shows, read in one worker."""
+class Identity:
+    """Who is using the app, and the office the header names."""
 
     actor: Actor
-    as_at: dt.date | None
-    latest_file: str | None
-    teams: list
+    office: str
 
 
-def load_overview(engine: Engine, actor: Actor, clock: Clock) -> Overview:
-    from caseload.store.info import db_info, office_overview
+@dataclass(frozen=True)
+class DataDate:
+    """The latest import (None before the first one): the as-at date every figure is computed at."""
+
+    latest: ImportRow | None
+
+    @property
+    def as_at(self) -> dt.date | None:
+        return self.latest.as_at if self.latest else None
+
+
+def load_identity(conn: Connection, staff_id: str) -> Identity:
+    """The identity for a staff id; the administrator's id means the database owner, as on the command line."""
+    from caseload.store.access import actor_for
+    from caseload.store.info import office_name
+
+    try:
+        actor = actor_for(conn, staff_id)
+    except StoreError:
+        if staff_id == ADMIN.id:
+            return Identity(ADMIN, "every office")
+        raise
+    return Identity(actor, office_name(conn, actor.office_id) or "")
+
+
+def read_data_date(engine: Engine) -> DataDate:
+    from caseload.store.info import latest_import
 
     with engine.connect() as conn:
-        info = db_info(conn)
-        as_at = info.latest_import.as_at if info.latest_import else None
-        teams = office_overview(conn, actor, as_at or clock.today())
-    return Overview(actor, as_at, info.latest_import.file_name if info.latest_import else None, teams)
+        return DataDate(latest_import(conn))
 
 
-class CaseloadApp(App):
+class CaseloadApp(App[None]):
     TITLE = "caseload"
-    CSS = """
-    #status { height: auto; padding: 0 1; }
-    DataTable { height: 1fr; }
-    """
+    CSS_PATH = "app.tcss"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="quit"),
-        Binding("q", "quit", "Quit", show=False, id="quit_q"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("q", "quit_key", "Quit", show=False, id="quit_q"),
+        Binding("f1", "help", "Help", key_display="F1/?", id="help"),
+        Binding("question_mark", "help_key", "Help", show=False, id="help_question_mark"),
     ]
 
-    def __init__(self, engine: Engine, actor: Actor, clock: Clock):
+    identity: reactive[Identity | None] = reactive(None)
+    data_date: reactive[DataDate | None] = reactive(None)
+
+    class DataDateLoaded(Message):
+        def __init__(self, data_date: DataDate) -> None:
+            super().__init__()
+            self.data_date = data_date
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        identity: Identity | None,
+        config: config_mod.Config,
+        config_path: Path,
+        db_key: str,
+        theme: str | None = None,
+        notices: Iterable[str] = (),
+    ) -> None:
         super().__init__()
         self.engine = engine
-        self.actor = actor
         self.clock = clock
+        self.config = config
+        self.config_path = config_path
+        self.db_key = db_key
+        self._notices = list(notices)
+        self.register_theme(HIGH_CONTRAST)
+        chosen = theme if theme in self.available_themes else DEFAULT_THEME
+        self.theme = chosen
+        # The theme we started with is not a choice to save; only a change made in the app is.
+        self._saved_theme = chosen
+        self.set_reactive(CaseloadApp.identity, identity)
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with Vertical():
-            yield Static("Loading…", id="status")
-            yield DataTable(id="teams", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+    # The frame
+
+    def get_default_screen(self) -> Screen:
+        from caseload.screens.home import HomeScreen
+
+        return HomeScreen()
 
     def on_mount(self) -> None:
-        table = self.query_one("#teams", DataTable)
-        table.add_columns("Team / adviser", "Caseload", "Approaching")
-        self.load()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self.load_data_date()
+        for notice in self._notices:
+            self.notify(notice, severity="warning", timeout=10)
+        if self.identity is None:
+            self.push_screen(self._picker(required=True), self._identity_chosen)
 
-    @work(thread=True, exclusive=True)
-    def load(self) -> None:
+    @work(thread=True, exclusive=True, group="data-date")
+    def load_data_date(self) -> None:
         try:
-            overview = load_overview(self.engine, self.actor, self.clock)
-        except StoreError as exc:
-            self.call_from_thread(self.query_one("#status", Static).update, str(exc))
+            data_date = read_data_date(self.engine)
+        except (StoreError, SQLAlchemyError):
+            return  # the home screen says what went wrong; the header keeps "reading…"
+        self.post_message(self.DataDateLoaded(data_date))
+
+    def on_caseload_app_data_date_loaded(self, message: DataDateLoaded) -> None:
+        self.data_date = message.data_date
+
+    # Keys
+
+    def _typing(self) -> bool:
+        return isinstance(self.focused, (Input, TextArea))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("quit_key", "help_key") and self._typing():
+            return False
+        return True
+
+    async def action_quit_key(self) -> None:
+        await self.action_quit()
+
+    def action_help_key(self) -> None:
+        self.action_help()
+
+    def action_help(self) -> None:
+        from caseload.screens.base import FrameScreen
+        from caseload.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        elif isinstance(self.screen, FrameScreen):
+            self.push_screen(HelpScreen.for_screen(self.screen))
+
+    # Identity
+
+    def _picker(self, required: bool) -> Screen:
+        from caseload.screens.identity import IdentityScreen
+
+        current = self.identity.actor.id if self.identity else None
+        return IdentityScreen(current=current, required=required)
+
+    def action_switch_identity(self) -> None:
+        from caseload.screens.identity import IdentityScreen
+
+        if isinstance(self.screen, IdentityScreen):
             return
-        self.call_from_thread(self.show, overview)
+        self.push_screen(self._picker(required=False), self._identity_chosen)
 
-    def show(self, o: Overview) -> None:
-        who = self.actor.name or self.actor.id
-        self.sub_title = f"{who} ({self.actor.role.label})"
-        if o.as_at is None:
-            status = "No claims imported yet: run caseload import claims PATH --as-at DATE."
-        else:
-            age = (self.clock.today() - o.as_at).days
-            warn = f"  WARNING: data is {age} days old" if age > 7 else ""
-            status = f"Data as at {o.as_at.isoformat()} ({o.latest_file}){warn}"
-        self.query_one("#status", Static).update(status)
-        table = self.query_one("#teams", DataTable)
-        table.clear()
-        for t in o.teams:
-            table.add_row(f"{t.name} ({t.office})", t.caseload, t.approaching, key=f"team:{t.id}")
-            for a in t.advisers:
-                table.add_row(f"  {a.name}", a.caseload, a.approaching, key=f"adviser:{a.id}")
+    def _identity_chosen(self, identity: Identity | None) -> None:
+        if identity is None:
+            return
+        self.config = self.config.with_identity(self.db_key, identity.actor.id)
+        self._save_config()
+        # Screens opened as someone else show what they were allowed to see: back to home.
+        from caseload.screens.home import HomeScreen
+
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        self.identity = identity
+        self.load_data_date()
+
+    # Themes
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self._saved_theme:
+            return
+        self._saved_theme = theme.name
+        self.config = self.config.with_theme(theme.name)
+        self._save_config()
+
+    def _save_config(self) -> None:
+        try:
+            config_mod.save(self.config_path, self.config)
+        except OSError as exc:
+            self.notify(f"Your settings could not be saved to {self.config_path} ({exc.strerror}); "
+                        "they apply until you quit.", severity="warning", timeout=10)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Switch identity", "Choose who you are acting as", self.action_switch_identity)
+        yield SystemCommand("Theme: high contrast", "White on black with yellow highlights",
+                            lambda: setattr(self, "theme", HIGH_CONTRAST_THEME))
+        yield SystemCommand("Theme: standard", f"The default theme ({DEFAULT_THEME})",
+                            lambda: setattr(self, "theme", DEFAULT_THEME))
+        yield from super().get_system_commands(screen)
 
 
-def create_app(db_url: str | None, as_staff: str | None, clock: Clock) -> CaseloadApp:
-    from caseload.store.access import actor_for
-    from caseload.store.db import open_database
+def create_app(
+    db_url: str | None,
+    as_staff: str | None,
+    clock: Clock,
+    *,
+    config_dir: Path | None = None,
+    theme: str | None = None,
+) -> CaseloadApp:
+    """The app on db_url, acting as as_staff, else the identity remembered for this database, else asking.
 
+    Raises StoreError (with a sentence for the user) when as_staff is not on the staff list.
+    """
+    from caseload.store.db import describe, open_database, resolve_url
+
+    config_path = config_mod.config_dir(config_dir) / config_mod.FILE_NAME
+    loaded = config_mod.load(config_path)
+    notices = [loaded.problem] if loaded.problem else []
+    db_key = describe(resolve_url(db_url))
     engine = open_database(db_url, clock)
+    identity = None
+    # Before the app runs, so reading here blocks no event loop.
     with engine.connect() as conn:
-        actor = actor_for(conn, as_staff)
-    return CaseloadApp(engine, actor, clock)
+        if as_staff:
+            identity = load_identity(conn, as_staff)
+        elif (remembered := loaded.config.identity_for(db_key)) is not None:
+            try:
+                identity = load_identity(conn, remembered)
+            except StoreError:
+                notices.append(f"{remembered}, who you were last time, is no longer on the staff list: "
+                               "choose who you are.")
+    return CaseloadApp(engine, clock, identity=identity, config=loaded.config, config_path=config_path,
+                       db_key=db_key, theme=theme or loaded.config.theme, notices=notices)
 
 
 def run_app(db_url: str | None, as_staff: str | None, clock: Clock) -> int:
     app = create_app(db_url, as_staff, clock)
-    app.run()
-    return 0
+    try:
+        app.run()
+    finally:
+        app.engine.dispose()
+    return app.return_code or 0

@@ -31,7 +31,8 @@ def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument("--db", metavar="URL", help=DB_HELP)
     p.add_argument("--as", dest="as_staff", metavar="STAFF_ID",
-                   help="act as this staff member (default: the database owner, as administrator)")
+                   help="act as this staff member (on the command line the default is the database owner, "
+                        "as administrator; the app remembers who you chose last time, else asks)")
     return p
 
 
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="credit cohorts to the holder at claim start (onflow) or now (current)")
     off.add_argument("--rule-set", default=None, metavar="NAME", help="destination rule set (default: opte-2010)")
     off.add_argument("--as-at", type=_date, metavar="DATE", help="compute as at this date (default: the latest import's)")
-    off.add_argument("--format", default="csv", choices=["csv"], help="output format")
+    off.add_argument("--format", default="csv", choices=["csv", "xlsx", "md", "html"],
+                     help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file)")
     off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
 
     staff = sub.add_parser("staff", parents=[common], help="staff, teams and roles",
@@ -178,6 +180,36 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
         )
         result = offflow(conn, actor, q)
     meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
+    if args.format != "csv":
+        # XLSX, Markdown and HTML carry their metadata inside the file, so there is no sidecar.
+        if args.format == "xlsx":
+            from caseload.export.xlsx import workbook_bytes
+
+            data = workbook_bytes(result, meta)
+            if args.output == "-":
+                if sys.stdout.isatty():
+                    raise StoreError("An XLSX workbook is binary: give --output FILE.xlsx, or redirect "
+                                     "standard output to a file.")
+                sys.stdout.flush()
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+                return 0
+            # The temporary file is opened as text; the workbook goes to the byte stream beneath it.
+            _write_atomic(Path(args.output), lambda f: f.buffer.write(data))
+        else:
+            from caseload.export.html import write_html
+            from caseload.export.markdown import write_markdown
+
+            write = write_markdown if args.format == "md" else write_html
+            if args.output == "-":
+                # The markers (✓ ✗) and the HTML's declared charset need UTF-8 whatever the console's code page.
+                if hasattr(sys.stdout, "reconfigure"):
+                    sys.stdout.reconfigure(encoding="utf-8")
+                write(result, sys.stdout, meta)
+                return 0
+            _write_atomic(Path(args.output), lambda f: write(result, f, meta))
+        print(f"Wrote {len(result.rows)} rows to {args.output}, with the metadata inside the file.", file=sys.stderr)
+        return 0
     if args.output == "-":
         write_csv(result, sys.stdout)
         write_metadata(meta, sys.stderr)

@@ -54,6 +54,20 @@ def db_info(conn: Connection) -> DbInfo:
     return DbInfo(schema_version(conn), counts, open_claims, latest)
 
 
+def latest_import(conn: Connection) -> ImportRow | None:
+    """The import whose data is newest (as db_info picks it), without counting every table."""
+    bt = schema.ImportBatch.__table__
+    r = conn.execute(select(bt).order_by(bt.c.as_at.desc(), bt.c.id.desc()).limit(1)).first()
+    return ImportRow(**r._mapping) if r is not None else None
+
+
+def office_name(conn: Connection, office_id: int | None) -> str | None:
+    if office_id is None:
+        return None
+    ot = schema.Office.__table__
+    return conn.execute(select(ot.c.name).where(ot.c.id == office_id)).scalar()
+
+
 @dataclass(frozen=True)
 class AdviserSummary:
     id: str

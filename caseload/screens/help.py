@@ -1,0 +1,63 @@
+"""Help for the screen underneath: what it shows and the keys that work there."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+
+def key_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(keys, what they do) for the bindings active on screen, keys doing the same thing together."""
+    app = screen.app
+    merged: dict[tuple[int, str], tuple[list[str], str]] = {}
+    # The keys the footer shows first, then the rest (moving around a table, and so on).
+    ordered = sorted(screen.active_bindings.values(), key=lambda a: not a.binding.show)
+    for active in ordered:
+        b = active.binding
+        if b.system or not b.description:
+            continue
+        keys, description = merged.setdefault((id(active.node), b.action), ([], b.description))
+        shown = app.get_key_display(b)
+        if shown not in keys:
+            keys.append(shown)
+    return [(" ".join(keys), description) for keys, description in merged.values()]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help_close"),
+        Binding("f1", "close", "Close", show=False, id="help_close_f1"),
+        Binding("question_mark", "close", "Close", show=False, id="help_close_question_mark"),
+    ]
+
+    def __init__(self, title: str, text: str, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.help_title = title
+        self.help_text = text
+        self.keys = keys
+
+    @classmethod
+    def for_screen(cls, screen: Screen) -> HelpScreen:
+        title = getattr(screen, "SCREEN_NAME", "") or "caseload"
+        text = getattr(screen, "HELP_TEXT", "") or ""
+        return cls(title, text, key_rows(screen))
+
+    def compose(self) -> ComposeResult:
+        table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, expand=False)
+        table.add_column("Key", no_wrap=True)
+        table.add_column("What it does")
+        for keys, description in self.keys:
+            table.add_row(keys, description)
+        with Vertical(id="help-box"):
+            yield Static(f"Help: {self.help_title}", id="help-title", markup=False)
+            with VerticalScroll(id="help-body"):
+                yield Static(self.help_text, id="help-text", markup=False)
+                yield Static(table, id="help-keys")
+            yield Static("escape closes this help", id="help-close", markup=False)
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,204 @@
+"""Home: the teams and advisers you may see, with caseload sizes, approaching counts and the latest import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
+
+from caseload.app import DataDate, Identity
+from caseload.store.access import Actor, Role
+from caseload.store.errors import StoreError
+from caseload.store.info import AdviserSummary, ImportRow, TeamSummary
+from caseload.screens.base import FrameScreen
+from caseload.widgets.table import KeyedTable
+
+
+@dataclass(frozen=True)
+class Overview:
+    actor: Actor
+    latest: ImportRow | None
+    as_at: dt.date
+    window: int
+    teams: tuple[TeamSummary, ...]
+
+
+def read_overview(engine, actor: Actor, today: dt.date) -> Overview:  # noqa: ANN001
+    from caseload.store import settings
+    from caseload.store.info import latest_import, office_overview
+
+    with engine.connect() as conn:
+        latest = latest_import(conn)
+        as_at = latest.as_at if latest else today
+        window = settings.load(conn).approaching_days
+        teams = office_overview(conn, actor, as_at, window)
+    return Overview(actor, latest, as_at, window, tuple(teams))
+
+
+def title_for(actor: Actor, teams: tuple[TeamSummary, ...]) -> str:
+    team = teams[0].name if len(teams) == 1 else ""
+    if actor.role is Role.ADVISER:
+        return f"Your caseload · {team}" if team else "Your caseload"
+    if actor.role is Role.TEAM_MANAGER:
+        return f"Your team · {team}" if team else "Your team"
+    if actor.role is Role.TEAM_LEADER:
+        offices = sorted({t.office for t in teams})
+        return f"Teams in {offices[0]}" if len(offices) == 1 else "Teams in your office"
+    return "Every office's teams"
+
+
+def import_text(latest: ImportRow | None) -> str:
+    if latest is None:
+        return "No claims imported yet: run  caseload import claims PATH --as-at DATE"
+    partial = ", partial" if latest.partial else ""
+    return (f"Latest import: {latest.file_name}, as at {latest.as_at.isoformat()} "
+            f"({latest.rows_read:,} rows{partial}; imported {latest.imported_at:%Y-%m-%d %H:%M} "
+            f"by {latest.imported_by})")
+
+
+def _num(n: int | str) -> Text:
+    return Text(str(n), justify="right")
+
+
+def table_rows(overview: Overview) -> list[tuple[str, tuple]]:
+    many_offices = len({t.office for t in overview.teams}) > 1
+    rows: list[tuple[str, tuple]] = []
+    for t in overview.teams:
+        name = f"{t.name} ({t.office})" if many_offices else t.name
+        rows.append((f"team:{t.id}", (Text(f"{name}: team total", style="bold"), "", _num(t.caseload),
+                                      _num(t.approaching))))
+        for a in t.advisers:
+            rows.append((f"adviser:{a.id}", (f"  {a.name}", a.id, _num(a.caseload), _num(a.approaching))))
+    return rows
+
+
+class TeamTable(KeyedTable):
+    BINDINGS = [Binding("enter", "select_cursor", "Adviser's claims", id="open")]
+
+
+class HomeScreen(FrameScreen):
+    SCREEN_NAME = "Teams and advisers"
+    HELP_TEXT = (
+        "The teams and advisers you may see, with each one's open claims (caseload) and how many "
+        "are approaching a 13, 26 or 52-week milestone, counted as at the latest import's date. "
+        "Advisers see their own caseload and their team's total; team managers see their team; "
+        "team leaders see every team in their office.\n\n"
+        "Choose an adviser's row and press enter to list their open claims. "
+        "Switch identity and theme from the command palette (ctrl+p)."
+    )
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+
+    class Loaded(Message):
+        def __init__(self, overview: Overview) -> None:
+            super().__init__()
+            self.overview = overview
+
+    class Failed(Message):
+        def __init__(self, actor: Actor, text: str) -> None:
+            super().__init__()
+            self.actor = actor
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.overview: Overview | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="home-import", markup=False)
+        yield TeamTable(id="teams")
+        yield Static("", id="home-note", markup=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(TeamTable)
+        table.add_column("Team / adviser", key="name")
+        table.add_column("Staff ID", key="id")
+        table.add_column("Open claims", key="caseload")
+        table.add_column("Approaching", key="approaching")
+        self.watch(self.app, "identity", self._identity_changed)
+
+    def _identity_changed(self, identity: Identity | None) -> None:
+        if identity is None:
+            self.set_title("Who are you?")
+            self._note("Choose who you are to see your teams and caseloads.")
+            return
+        self._note("Loading…")
+        self.load(identity.actor)
+
+    def action_refresh(self) -> None:
+        if self.caseload.identity is not None:
+            self.load(self.caseload.identity.actor)
+            self.caseload.load_data_date()
+
+    @work(thread=True, exclusive=True, group="home")
+    def load(self, actor: Actor) -> None:
+        try:
+            overview = read_overview(self.caseload.engine, actor, self.caseload.clock.today())
+        except StoreError as exc:
+            self.post_message(self.Failed(actor, str(exc)))
+            return
+        except SQLAlchemyError as exc:
+            self.post_message(self.Failed(actor, f"The database could not be read ({exc.__class__.__name__}); "
+                                                 "press r to try again."))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(overview))
+
+    def _current(self, actor: Actor) -> bool:
+        # A result read for someone else (before an identity switch) is never shown.
+        identity = self.caseload.identity
+        return identity is not None and identity.actor == actor
+
+    def on_home_screen_failed(self, message: Failed) -> None:
+        if self._current(message.actor):
+            self._note(f"⚠ {message.text}")
+
+    def on_home_screen_loaded(self, message: Loaded) -> None:
+        o = message.overview
+        if not self._current(o.actor):
+            return
+        self.overview = o
+        self.caseload.data_date = DataDate(o.latest)
+        self.set_title(title_for(o.actor, o.teams))
+        self.query_one("#home-import", Static).update(import_text(o.latest))
+        table = self.query_one(TeamTable)
+        before = table.cursor_key
+        rows = table_rows(o)
+        table.set_rows(rows)
+        if before not in table.row_keys:
+            # Start on the first adviser (yourself, for an adviser): a team's total row opens nothing.
+            first = next((i for i, (key, _) in enumerate(rows) if key.startswith("adviser:")), 0)
+            table.move_cursor(row=first, animate=False)
+        if not o.teams:
+            self._note("No teams yet: teams and advisers arrive with the first claims extract.")
+        else:
+            self._note(f"Approaching: a 13, 26 or 52-week milestone in the next {o.window} days, "
+                       f"as at {o.as_at.isoformat()}. Enter on an adviser lists their open claims.")
+
+    def _note(self, text: str) -> None:
+        self.query_one("#home-note", Static).update(text)
+
+    def adviser(self, key: str) -> AdviserSummary | None:
+        if self.overview is None or not key.startswith("adviser:"):
+            return None
+        staff_id = key.split(":", 1)[1]
+        return next((a for t in self.overview.teams for a in t.advisers if a.id == staff_id), None)
+
+    @on(DataTable.RowSelected, "#teams")
+    def open_row(self, event: DataTable.RowSelected) -> None:
+        from caseload.screens.adviser import AdviserScreen
+
+        key = event.row_key.value or ""
+        adviser = self.adviser(key)
+        if adviser is None:
+            self.notify("That row is a team's total: choose an adviser's row to list their claims.")
+            return
+        assert self.overview is not None
+        self.app.push_screen(AdviserScreen(adviser, self.overview.as_at))

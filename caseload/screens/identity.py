@@ -1,0 +1,137 @@
+"""Who are you? The staff list grouped by team; enter picks, and the app remembers the choice."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from caseload.app import Identity, load_identity
+from caseload.screens.base import FrameScreen
+from caseload.store.access import ADMIN, Role
+from caseload.store.errors import StoreError
+from caseload.store.staff import StaffRow
+from caseload.widgets.table import KeyedTable
+
+
+def read_staff(engine) -> list[StaffRow]:  # noqa: ANN001
+    from caseload.store.staff import list_staff
+
+    with engine.connect() as conn:
+        # Everyone on this database may say who they are, so the list is not scoped.
+        return list_staff(conn, ADMIN)
+
+
+def staff_rows(staff: list[StaffRow]) -> list[tuple[str, tuple[str, str, str, str]]]:
+    """(key, (group, name, role, id)) rows; the group is named on its first row only."""
+    rows = []
+    previous = None
+    for s in staff:
+        group = s.team or (f"{s.office} (office)" if s.office else "No team")
+        label = group if group != previous else ""
+        previous = group
+        rows.append((f"staff:{s.id}", (label, s.name or s.id, Role(s.role).label, s.id)))
+    rows.append((f"staff:{ADMIN.id}", ("Whole database", "Database owner", ADMIN.role.label, ADMIN.id)))
+    return rows
+
+
+class StaffTable(KeyedTable):
+    BINDINGS = [Binding("enter", "select_cursor", "Choose", id="choose")]
+
+
+class IdentityScreen(FrameScreen):
+    SCREEN_NAME = "Who are you?"
+    HELP_TEXT = (
+        "The staff on this database, grouped by team, with each one's role. Move to yourself and press "
+        "enter: what you see next depends on your role (an adviser sees their own caseload, a team "
+        "manager their team, a team leader their office). The choice is remembered for this database, "
+        "so next time the app opens as you; switch later from the command palette (ctrl+p)."
+    )
+    BINDINGS = [Binding("escape", "back", "Back", id="back")]
+
+    class Loaded(Message):
+        def __init__(self, staff: list[StaffRow]) -> None:
+            super().__init__()
+            self.staff = staff
+
+    class Resolved(Message):
+        def __init__(self, identity: Identity) -> None:
+            super().__init__()
+            self.identity = identity
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, current: str | None = None, required: bool = False) -> None:
+        super().__init__()
+        self.current = current
+        self.required = required
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading the staff list…", id="identity-note", markup=False)
+        yield StaffTable(id="staff")
+
+    def on_mount(self) -> None:
+        table = self.query_one(StaffTable)
+        table.add_column("Team", key="team")
+        table.add_column("Name", key="name")
+        table.add_column("Role", key="role")
+        table.add_column("Staff ID", key="id")
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # On first start there is nothing to go back to: someone has to be chosen (or ctrl+q).
+        if action == "back" and self.required:
+            return False
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    @work(thread=True, exclusive=True, group="staff")
+    def load(self) -> None:
+        try:
+            staff = read_staff(self.caseload.engine)
+        except (StoreError, SQLAlchemyError) as exc:
+            self.post_message(self.Failed(f"The staff list could not be read: {exc}"))
+            return
+        self.post_message(self.Loaded(staff))
+
+    def on_identity_screen_loaded(self, message: Loaded) -> None:
+        table = self.query_one(StaffTable)
+        rows = staff_rows(message.staff)
+        table.set_rows(rows)
+        keys = [k for k, _ in rows]
+        if self.current and f"staff:{self.current}" in keys:
+            table.move_cursor(row=keys.index(f"staff:{self.current}"), animate=False)
+        note = "Choose yourself and press enter; the choice is remembered for this database."
+        if not message.staff:
+            note = "No staff yet (advisers arrive with claims extracts): continue as the database owner."
+        self.query_one("#identity-note", Static).update(note)
+
+    @on(DataTable.RowSelected, "#staff")
+    def choose(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        if key.startswith("staff:"):
+            self.resolve(key.split(":", 1)[1])
+
+    @work(thread=True, exclusive=True, group="resolve")
+    def resolve(self, staff_id: str) -> None:
+        try:
+            with self.caseload.engine.connect() as conn:
+                identity = load_identity(conn, staff_id)
+        except (StoreError, SQLAlchemyError) as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        self.post_message(self.Resolved(identity))
+
+    def on_identity_screen_resolved(self, message: Resolved) -> None:
+        self.dismiss(message.identity)
+
+    def on_identity_screen_failed(self, message: Failed) -> None:
+        self.query_one("#identity-note", Static).update(f"⚠ {message.text}")

@@ -1,0 +1,389 @@
+"""The app with Pilot: who is using it, getting around, help, quitting, themes; on the demo office.
+
+Expected values come from the store's own functions on the same database, never from guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from textual.command import CommandPalette
+from textual.widgets import Static
+
+from caseload import config as config_mod
+from caseload.app import DEFAULT_THEME, HIGH_CONTRAST_THEME, CaseloadApp
+from caseload.clock import FixedClock
+from caseload.screens.adviser import ROW_CAP, AdviserScreen, count_text
+from caseload.screens.help import HelpScreen
+from caseload.screens.home import HomeScreen
+from caseload.screens.identity import IdentityScreen
+from caseload.store.access import actor_for
+from caseload.store.db import describe, resolve_url
+from caseload.store.errors import StoreError
+from caseload.store.info import AdviserSummary, OpenClaimRow, latest_import, office_overview, open_claims
+from caseload.widgets.table import KeyedTable
+from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
+
+SIZE = (100, 30)
+
+
+def text(widget: Static) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+def header(app: CaseloadApp) -> str:
+    return f"{text(app.screen.query_one('#frame-who', Static))} | {text(app.screen.query_one('#frame-data', Static))}"
+
+
+def cells(table: KeyedTable, key: str) -> list[str]:
+    return [c.plain if isinstance(c, Text) else str(c) for c in table.get_row(key)]
+
+
+def overview(db: Path, staff_id: str, clock):  # noqa: ANN001, ANN201
+    from caseload.store.db import open_database
+
+    engine = open_database(str(db), clock)
+    try:
+        with engine.connect() as conn:
+            actor = actor_for(conn, staff_id)
+            as_at = latest_import(conn).as_at
+            return actor, as_at, office_overview(conn, actor, as_at)
+    finally:
+        engine.dispose()
+
+
+def claims(db: Path, staff_id: str, adviser_id: str, clock) -> list[OpenClaimRow]:  # noqa: ANN001
+    from caseload.store.db import open_database
+
+    engine = open_database(str(db), clock)
+    try:
+        with engine.connect() as conn:
+            actor = actor_for(conn, staff_id)
+            return open_claims(conn, actor, adviser_id, latest_import(conn).as_at, limit=ROW_CAP)
+    finally:
+        engine.dispose()
+
+
+async def choose(pilot, table: KeyedTable, key: str) -> None:  # noqa: ANN001
+    """Move the cursor to the row keyed `key` with j/k and the arrows, as a user would."""
+    target = table.row_keys.index(key)
+    while table.cursor_row < target:
+        await pilot.press("j" if table.cursor_row % 2 else "down")
+    while table.cursor_row > target:
+        await pilot.press("k")
+    assert table.cursor_key == key
+
+
+# Identity
+
+
+async def test_as_staff_opens_home_as_them(make_app, demo, demo_db) -> None:
+    actor, as_at, teams = overview(demo_db, demo.first_manager, demo.clock)
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        top = header(app)
+        assert actor.name in top and "team manager" in top and "Northgate" in top
+        assert f"as at {as_at.isoformat()}" in top and "⚠" not in top
+        table = app.screen.query_one("#teams", KeyedTable)
+        (team,) = teams
+        assert table.row_keys == [f"team:{team.id}"] + [f"adviser:{a.id}" for a in team.advisers]
+        assert cells(table, f"team:{team.id}")[2:] == [str(team.caseload), str(team.approaching)]
+        for a in team.advisers:
+            assert cells(table, f"adviser:{a.id}") == [f"  {a.name}", a.id, str(a.caseload), str(a.approaching)]
+        shown = text(app.screen.query_one("#home-import", Static))
+        assert f"demo-extract-3-{as_at.isoformat()}.csv" in shown
+
+
+async def test_first_start_asks_who_you_are_and_remembers(make_app, demo, demo_db, config_dir) -> None:
+    adviser_id = "A0001"
+    actor, _, teams = overview(demo_db, adviser_id, demo.clock)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, IdentityScreen)
+        assert "No one chosen yet" in header(app)
+        table = app.screen.query_one("#staff", KeyedTable)
+        # Grouped by team, the role in words.
+        row = cells(table, f"staff:{adviser_id}")
+        assert row[1:] == [actor.name, "adviser", adviser_id]
+        await choose(pilot, table, f"staff:{adviser_id}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert actor.name in header(app) and "adviser" in header(app)
+        # An adviser sees their team's total and their own row, not colleagues one by one.
+        (team,) = teams
+        home = app.screen.query_one("#teams", KeyedTable)
+        assert home.row_keys == [f"team:{team.id}", f"adviser:{adviser_id}"]
+    saved = json.loads((config_dir / config_mod.FILE_NAME).read_text())
+    assert saved["identities"] == {describe(resolve_url(str(demo_db))): adviser_id}
+
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(again.screen, HomeScreen)
+        assert not any(isinstance(s, IdentityScreen) for s in again.screen_stack)
+        assert actor.name in header(again)
+
+
+async def test_picker_groups_staff_by_team(make_app, demo_db, demo) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#staff", KeyedTable)
+        rows = [cells(table, k) for k in table.row_keys]
+    groups = [r[0] for r in rows if r[0]]
+    assert groups == ["Northgate (office)", "Northgate Team A", "Northgate Team B", "Northgate Team C",
+                      "Whole database"]
+    assert {r[2] for r in rows} == {"adviser", "team manager", "team leader", "administrator"}
+
+
+async def test_forgotten_staff_member_asks_again(make_app, demo_db, config_dir) -> None:
+    key = describe(resolve_url(str(demo_db)))
+    config_mod.save(config_dir / config_mod.FILE_NAME, config_mod.Config(identities={key: "GONE1"}))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, IdentityScreen)
+        # On first choice there is nothing to go back to.
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, IdentityScreen)
+
+
+def test_unknown_as_staff_is_a_sentence(make_app) -> None:
+    with pytest.raises(StoreError, match="no staff member 'NOBODY'"):
+        make_app(as_staff="NOBODY")
+
+
+async def test_switch_identity_from_the_palette(make_app, demo, demo_db, config_dir) -> None:
+    leader, _, teams = overview(demo_db, demo.leader, demo.clock)
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"switch")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, IdentityScreen)
+        table = app.screen.query_one("#staff", KeyedTable)
+        # The picker opens on whoever is acting now.
+        assert table.cursor_key == f"staff:{demo.first_manager}"
+        await choose(pilot, table, f"staff:{demo.leader}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert leader.name in header(app) and "team leader" in header(app)
+        home = app.screen.query_one("#teams", KeyedTable)
+        assert [k for k in home.row_keys if k.startswith("team:")] == [f"team:{t.id}" for t in teams]
+        assert len(teams) == 3
+    saved = config_mod.load(config_dir / config_mod.FILE_NAME).config
+    assert saved.identity_for(describe(resolve_url(str(demo_db)))) == demo.leader
+
+
+# The frame
+
+
+async def test_stale_data_is_said_in_words(make_app, demo) -> None:
+    late = FixedClock.on(demo.as_at + dt.timedelta(days=12))
+    app = make_app(as_staff=demo.first_manager, clock=late)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        data = app.screen.query_one("#frame-data", Static)
+        assert "⚠ data 12 days old" in text(data)
+        assert data.has_class("-stale")
+
+
+async def test_a_week_old_is_not_stale(make_app, demo) -> None:
+    week = FixedClock.on(demo.as_at + dt.timedelta(days=7))
+    app = make_app(as_staff=demo.first_manager, clock=week)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "⚠" not in header(app)
+        assert "(7 days old)" in header(app)
+
+
+async def test_enter_on_adviser_lists_their_claims_and_escape_returns(make_app, demo, demo_db) -> None:
+    _, as_at, (team,) = overview(demo_db, demo.first_manager, demo.clock)
+    adviser = team.advisers[2]
+    expected = claims(demo_db, demo.first_manager, adviser.id, demo.clock)
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen.query_one("#teams", KeyedTable)
+        await choose(pilot, home, f"adviser:{adviser.id}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AdviserScreen)
+        table = app.screen.query_one("#claims", KeyedTable)
+        assert table.row_keys == [c.claim_id for c in expected]
+        for c in (expected[0], expected[-1], next(c for c in expected if c.next_milestone != "beyond 52")):
+            assert cells(table, c.claim_id) == [c.claim_id, c.customer, c.benefit, c.claim_start.isoformat(),
+                                                str(c.weeks), c.next_milestone]
+        title = text(app.screen.query_one("#screen-title", Static))
+        assert adviser.name in title and f"as at {as_at.isoformat()}" in title
+        count = text(app.screen.query_one("#claims-count", Static))
+        assert f"{len(expected)} open claims" in count and f"{adviser.approaching} approaching" in count
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.screen.query_one("#teams", KeyedTable).cursor_key == f"adviser:{adviser.id}"
+
+
+async def test_home_starts_on_the_first_adviser_and_a_team_total_opens_nothing(make_app, demo, demo_db) -> None:
+    _, _, (team,) = overview(demo_db, demo.first_manager, demo.clock)
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#teams", KeyedTable)
+        assert table.cursor_key == f"adviser:{team.advisers[0].id}"
+        await choose(pilot, table, f"team:{team.id}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_switching_identity_from_deeper_screens_returns_home(make_app, demo) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AdviserScreen)
+        app.action_switch_identity()
+        await settle(pilot)
+        table = app.screen.query_one("#staff", KeyedTable)
+        await choose(pilot, table, "staff:A0001")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [type(s) for s in app.screen_stack] == [HomeScreen]
+        assert app.identity.actor.id == "A0001"
+        assert app.screen.query_one("#teams", KeyedTable).cursor_key == "adviser:A0001"
+
+
+def test_a_capped_list_says_so() -> None:
+    adviser = AdviserSummary("A1", "Ann", "Team A", caseload=812, approaching=40)
+    row = OpenClaimRow("C1", "X", "JSA", dt.date(2026, 1, 1), 3, "13w in 70d")
+    assert count_text([row] * (ROW_CAP + 1), adviser).startswith(f"Showing the first {ROW_CAP} of 812 open claims")
+    assert count_text([row] * 3, adviser).startswith("3 open claims")
+
+
+@pytest.mark.parametrize("key", ["question_mark", "f1"])
+async def test_help_opens_for_the_screen_and_escape_closes(make_app, demo, key) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert text(app.screen.query_one("#help-title", Static)) == "Help: Teams and advisers"
+        described = dict(app.screen.keys)
+        assert described["⏎"] == "Adviser's claims" and described["^q"] == "Quit"
+        assert described["↓ j"] == "Cursor down"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_ctrl_q_quits(make_app, demo) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app._exit
+    assert app.return_code == 0
+
+
+async def test_q_quits_where_no_input_has_focus_only(make_app, demo) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press("q", "question_mark")
+        await settle(pilot)
+        # Typed into the palette's search box: neither quit nor help.
+        assert isinstance(app.screen, CommandPalette) and not app._exit
+        assert app.screen.query_one("CommandInput").value == "q?"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit
+
+
+# Themes
+
+
+async def test_high_contrast_theme_is_registered_chosen_and_remembered(make_app, demo, config_dir) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.theme == DEFAULT_THEME
+        theme = app.get_theme(HIGH_CONTRAST_THEME)
+        assert (theme.background, theme.foreground, theme.accent) == ("#000000", "#ffffff", "#ffff00")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"contrast")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.theme == HIGH_CONTRAST_THEME
+    assert config_mod.load(config_dir / config_mod.FILE_NAME).config.theme == HIGH_CONTRAST_THEME
+    again = make_app(as_staff=demo.first_manager, theme=None)
+    assert again.theme == HIGH_CONTRAST_THEME
+
+
+async def test_starting_theme_is_not_written_to_config(make_app, demo, config_dir) -> None:
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert not (config_dir / config_mod.FILE_NAME).exists()
+
+
+def test_no_color_is_respected(make_app, demo, monkeypatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert make_app(as_staff=demo.first_manager).no_color
+
+
+# The config file
+
+
+def test_config_round_trip_is_atomic_and_private(tmp_path) -> None:
+    path = tmp_path / "sub" / config_mod.FILE_NAME
+    config_mod.save(path, config_mod.Config(theme="nord").with_identity("sqlite:///x", "A1"))
+    loaded = config_mod.load(path)
+    assert loaded.problem is None
+    assert loaded.config == config_mod.Config(theme="nord", identities={"sqlite:///x": "A1"})
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in path.parent.iterdir()] == [config_mod.FILE_NAME]  # no temporary file left
+
+
+def test_unreadable_config_falls_back_with_a_sentence(tmp_path) -> None:
+    path = tmp_path / config_mod.FILE_NAME
+    path.write_text("{not json")
+    loaded = config_mod.load(path)
+    assert loaded.config == config_mod.Config()
+    assert "could not be read" in loaded.problem
+
+
+def test_config_dir_comes_from_the_environment(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(config_mod.ENV_VAR, str(tmp_path / "cfg"))
+    assert config_mod.config_dir() == tmp_path / "cfg"
+    assert config_mod.config_dir(tmp_path / "given") == tmp_path / "given"
+
+
+def test_config_never_holds_a_database_password(tmp_path) -> None:
+    key = describe(resolve_url("postgresql://clerk:s3cret@db.example/caseload"))
+    assert "s3cret" not in key
