@@ -1,0 +1,77 @@
+"""The off-flow summary as Markdown: tables that read well in an e-mail or a pull request."""
+
+from __future__ import annotations
+
+import re
+from typing import IO, Any
+
+from caseload.export.common import CHECK, CROSS, TITLE, group_heading, groups, header, rules
+from caseload.export.offflow import DEFINITIONS
+from caseload.store.offflow import OffflowResult
+
+_SPECIAL = re.compile(r"([\\`*_\[\]|#]|<(?=[A-Za-z/!?]))")
+_SOFT = re.compile(r"([\\`*\[\]|]|<(?=[A-Za-z/!?]))")
+
+
+def md(text: str) -> str:
+    """Escape a name from the data (a team, an office) so it cannot break a table or turn into markup."""
+    return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def soft(text: str) -> str:
+    """Escape header values without cluttering them: keeps underscores (GitHub does not emphasise
+    them inside words) and "<5" as they are, so the e-mail reads cleanly."""
+    return _SOFT.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def _cell(text: str) -> str:
+    """Our own cell text: only the table separator needs escaping ("<5" reads as it is)."""
+    return text.replace("|", "\\|")
+
+
+def _table(head: list[str], body: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in body]
+    return lines
+
+
+def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int:
+    """Write the summary; returns the number of contract rows shown."""
+    lines = [f"# {TITLE}", ""]
+    lines += [f"- **{label}:** {soft(value)}" for label, value in header(meta)]
+    lines += [
+        "",
+        f"Each cell: off-flows/cohort size, the truncated rate, {CHECK} meets or {CROSS} misses the expected level "
+        "(when there is one), an interim marker with the members not yet at the milestone and the off-flows "
+        "still needed, and \"small n\" for a rate over fewer than 10 claims.",
+    ]
+    n = 0
+    for g in groups(result):
+        lines += ["", f"## {md(group_heading(result, g.name))}", ""]
+        body = []
+        for p in g.periods:
+            row = [f"{p.label} ({p.start.isoformat()} to {p.end.isoformat()})"]
+            for w in g.milestones:
+                c = g.cell(p, w)
+                row.append(_cell(c.summary()) if c else "")
+                n += 1 if c else 0
+            body.append(row)
+        lines += _table(["Cohort"] + [f"{w} weeks" for w in g.milestones], body)
+        lines += ["", "Destinations of the off-flows:", ""]
+        dest = []
+        for p in g.periods:
+            for w in g.milestones:
+                c = g.cell(p, w)
+                if c is None:
+                    continue
+                dest.append([p.label, str(w), c.offflows, c.value("employment_offflows"), c.value("sanction_offflows"),
+                             c.value("not_known_offflows"), c.value("opte_offflows")])
+        lines += _table(["Cohort", "Weeks", "Off-flows", "Employment", "Sanction", "Not known", "OPtE"], dest)
+    if not result.rows:
+        lines += ["", "No claims started in these cohort periods."]
+    lines += ["", "## Definitions", ""]
+    lines += [f"- **{name}:** {soft(text)}" for name, text in rules(meta)]
+    lines += ["", "Columns of the CSV export:", ""]
+    lines += [f"- `{name}`: {text}" for name, text in DEFINITIONS.items()]
+    out.write("\n".join(lines) + "\n")
+    return n

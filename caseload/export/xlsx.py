@@ -1,0 +1,189 @@
+"""The off-flow summary as a formatted workbook: Summary, Definitions and Metadata sheets.
+
+Values are the contract's (export/offflow.py `row_values`) turned into typed cells: counts are
+integers, the rate is the truncated value itself (never a formula that could round), and a
+suppressed count is the text "<5". The file is byte-for-byte the same for the same result and
+metadata: workbook times come from the metadata's generated_at and the zip entries carry a fixed
+timestamp.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import zipfile
+from decimal import Decimal
+from os import PathLike
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
+
+from caseload.export.common import EXTRA_COLUMNS, EXTRA_DEFINITIONS, TITLE, Cell, cells, rules
+from caseload.export.offflow import COLUMNS, DEFINITIONS
+from caseload.store.offflow import OffflowResult
+
+GREEN = PatternFill("solid", fgColor="C6EFCE")
+RED = PatternFill("solid", fgColor="FFC7CE")
+HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+BOLD = Font(bold=True)
+INTEGER_COLUMNS = {"milestone_weeks", "cohort_size", "offflows", "target_pct", "employment_offflows",
+                   "sanction_offflows", "not_known_offflows", "opte_offflows", "still_needed", "not_yet_at"}
+DATE_COLUMNS = {"cohort_start", "cohort_end"}
+WIDTHS = {"group_by": 11, "group": 22, "cohort_period": 13, "cohort_start": 12, "cohort_end": 12, "rate_pct": 9,
+          "meets_target": 13, "status": 9, "note": 60}
+# The zip's own timestamp field starts in 1980; a fixed one keeps two runs identical.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _typed(column: str, text: str) -> Any:
+    """A contract value as a spreadsheet cell value: numbers as numbers, "<5" and blanks as text."""
+    if text == "":
+        return None
+    if column == "rate_pct":
+        return Decimal(text)  # already truncated; stored as the exact decimal string
+    if column in DATE_COLUMNS:
+        return dt.date.fromisoformat(text)
+    if column in INTEGER_COLUMNS and text.isdigit():
+        return int(text)
+    return text
+
+
+def _extra(c: Cell) -> list[str]:
+    return [c.still_needed, c.not_yet_at, "; ".join(c.notes())]
+
+
+def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
+    head = list(COLUMNS) + list(EXTRA_COLUMNS)
+    ws.append(head)
+    for cell in ws[1]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    col = {name: i + 1 for i, name in enumerate(head)}
+    for r, c in enumerate(cells(result), start=2):
+        for name, text in zip(head, c.values + _extra(c)):
+            cell = ws.cell(row=r, column=col[name], value=_typed(name, text))
+            if name == "rate_pct" and cell.value is not None:
+                cell.number_format = "0.00"
+            elif name in DATE_COLUMNS and cell.value is not None:
+                cell.number_format = "yyyy-mm-dd"
+            elif name in INTEGER_COLUMNS and isinstance(cell.value, int):
+                cell.number_format = "0"
+            elif isinstance(cell.value, str) and name in INTEGER_COLUMNS:
+                cell.alignment = Alignment(horizontal="right")  # "<5" sits where the numbers do
+        meets = ws.cell(row=r, column=col["meets_target"])
+        if meets.value == "yes":
+            meets.fill = GREEN
+        elif meets.value == "no":
+            meets.fill = RED
+        if c.interim:
+            ws.cell(row=r, column=col["status"]).font = Font(italic=True)
+    ws.freeze_panes = "A2"
+    for name, i in col.items():
+        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, max(10, min(len(name) + 2, 20)))
+
+
+def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
+    ws.append(["term", "definition"])
+    for cell in ws[1]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    for name, text in list(DEFINITIONS.items()) + list(EXTRA_DEFINITIONS.items()):
+        ws.append([name, text])
+    ws.append([])
+    ws.append(["rule", "how it is applied"])
+    for cell in ws[ws.max_row]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    ws.append(["meets_target fill", "green fill with the text yes when the target is met, red fill with the text no "
+                                    "when it is missed; the text always says it, the fill only repeats it"])
+    for name, text in rules(meta):
+        ws.append([name, text])
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 34
+    ws.column_dimensions["B"].width = 110
+    for row in ws.iter_rows(min_row=2, max_col=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested metadata as dotted key/value rows; lists as JSON text."""
+    if isinstance(value, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out += flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [(prefix, json.dumps(list(value)))]
+    if value is None:
+        return [(prefix, "")]
+    return [(prefix, value)]
+
+
+def _metadata(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
+    ws.append(["key", "value"])
+    for cell in ws[1]:
+        cell.font = BOLD
+        cell.fill = HEADER_FILL
+    for k, v in flatten(meta):
+        ws.append([k, v if isinstance(v, (int, str)) else str(v)])
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 100
+
+
+def _generated(meta: dict[str, Any]) -> dt.datetime:
+    t = dt.datetime.fromisoformat(meta["generated_at"])
+    if t.tzinfo is not None:
+        t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return t
+
+
+def workbook_bytes(result: OffflowResult, meta: dict[str, Any]) -> bytes:
+    wb = Workbook()
+    summary = wb.active
+    summary.title = "Summary"
+    _summary(summary, result)
+    _definitions(wb.create_sheet("Definitions"), meta)
+    _metadata(wb.create_sheet("Metadata"), meta)
+    for ws in wb.worksheets:
+        # We never write formulas: text from the data that starts with "=" (a team named "=SUM(...)")
+        # stays text, so opening the file cannot run it.
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    when = _generated(meta)
+    props = wb.properties
+    props.title = f"{TITLE} as at {meta['as_at']}"
+    props.creator = "caseload"
+    props.lastModifiedBy = str(meta.get("generated_by", ""))
+    props.created = when
+    props.modified = when
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        # ExcelWriter, not save_workbook: that stamps "modified" with the wall clock.
+        ExcelWriter(wb, archive).save()
+    fixed = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, src.read(info.filename))
+    return fixed.getvalue()
+
+
+def write_xlsx(result: OffflowResult, target: str | PathLike | IO[bytes], meta: dict[str, Any]) -> int:
+    """Write the workbook to a path or a binary file; returns the number of contract rows."""
+    data = workbook_bytes(result, meta)
+    if isinstance(target, (str, PathLike)):
+        with open(target, "wb") as f:
+            f.write(data)
+    else:
+        target.write(data)
+    return len(result.rows)
