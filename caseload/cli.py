@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     off = exp_sub.add_parser(
         "offflow", parents=[common], help="the off-flow summary",
         description="The off-flow summary: one row per group, cohort period and milestone. "
-                    "Metadata goes to OUTPUT.meta.json (to stderr with --output -).",
+                    "For CSV the metadata goes to OUTPUT.meta.json (to stderr with --output -); "
+                    "XLSX, Markdown and HTML carry it inside the file.",
     )
     from caseload.store.offflow import GROUP_BY
 
