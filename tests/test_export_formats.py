@@ -28,7 +28,7 @@ from caseload.store.access import ADMIN
 from caseload.store.db import open_database
 from caseload.store.importer import import_claims
 from caseload.store.offflow import OffflowQuery, offflow
-from extracts import row, write_extract
+from extracts import cohort_of_40, row, write_extract
 
 IDX = {c: i for i, c in enumerate(COLUMNS)}
 # A name that must stay text everywhere (escaped in Markdown and HTML, never a formula in XLSX), and
@@ -75,32 +75,13 @@ def sexes(tmp_path: Path):
     return _result(tmp_path, rows, AS_AT, q, CLOCK)
 
 
-def forty_extract(tmp_path: Path) -> Path:
-    """DOMAIN.md section 13: 40 claims from 2011-04-04; 18 off by day 91, 26 by 182, 33 by 364."""
-    start = dt.date(2011, 4, 4)
-    reasons13 = ["found_work"] * 10 + ["sanction"] * 3 + ["other_benefit"] * 2 + ["not_known"] * 3
-    rows = []
-    for i in range(40):
-        if i < 18:
-            days, reason = (91 if i == 0 else 30 + i), reasons13[i]
-        elif i < 26:
-            days, reason = (92 if i == 18 else 150), "failed_to_sign"
-        elif i < 33:
-            days, reason = (364 if i == 26 else 300), "found_work"
-        else:
-            days, reason = (365 if i == 33 else None), "found_work"
-        end = "" if days is None else (start + dt.timedelta(days=days)).isoformat()
-        rows.append(row(f"C{i:03d}", claim_start=start.isoformat(), claim_end=end, end_reason=reason if end else ""))
-    return write_extract(tmp_path / "forty.csv", rows)
-
-
 FORTY_CLOCK = FixedClock.on(dt.date(2013, 1, 1))
 
 
 def forty(tmp_path: Path):
     engine = open_database(str(tmp_path / "db.sqlite3"), FORTY_CLOCK)
     try:
-        import_claims(engine, forty_extract(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=FORTY_CLOCK)
+        import_claims(engine, cohort_of_40(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=FORTY_CLOCK)
         with engine.connect() as conn:
             result = offflow(conn, ADMIN, OffflowQuery(cohort=CohortKind.CALENDAR_MONTH, first=dt.date(2011, 4, 1),
                                                        last=dt.date(2011, 4, 30)))
@@ -466,7 +447,7 @@ def test_the_worked_cohort_of_40_in_every_format(tmp_path):
 def forty_db(tmp_path) -> str:
     db = str(tmp_path / "db.sqlite3")
     engine = open_database(db, FORTY_CLOCK)
-    import_claims(engine, forty_extract(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=FORTY_CLOCK)
+    import_claims(engine, cohort_of_40(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=FORTY_CLOCK)
     engine.dispose()
     return db
 

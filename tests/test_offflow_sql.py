@@ -23,7 +23,7 @@ from caseload.store.db import open_database
 from caseload.store.errors import AccessDenied, StoreError
 from caseload.store.importer import import_claims
 from caseload.store.offflow import OffflowQuery, claim_facts, offflow
-from extracts import row, write_extract
+from extracts import cohort_of_40, row, write_extract
 
 AS_AT = dt.date(2026, 3, 6)
 BASE = dt.date(2025, 1, 1)
@@ -116,33 +116,10 @@ def test_sql_rollup_equals_the_reference(tmp_path_factory, claims, group_by, kin
         engine.dispose()
 
 
-def _cohort_of_40(tmp_path: Path) -> Path:
-    """DOMAIN.md section 13: 40 claims starting in April 2011; 18 off by day 91, 26 by 182, 33 by 364.
-
-    Of the 18: 10 found work, 3 sanction, 2 other benefit, 3 not known.
-    """
-    start = dt.date(2011, 4, 4)
-    reasons13 = ["found_work"] * 10 + ["sanction"] * 3 + ["other_benefit"] * 2 + ["not_known"] * 3
-    rows = []
-    for i in range(40):
-        if i < 18:
-            days, reason = (91 if i == 0 else 30 + i), reasons13[i]
-        elif i < 26:
-            days, reason = (92 if i == 18 else 150), "failed_to_sign"
-        elif i < 33:
-            days, reason = (364 if i == 26 else 300), "found_work"
-        else:
-            days, reason = (365 if i == 33 else None), "found_work"
-        end = "" if days is None else (start + dt.timedelta(days=days)).isoformat()
-        rows.append(row(f"C{i:03d}", claim_start=start.isoformat(), claim_end=end,
-                        end_reason=reason if end else "", date_of_birth="1980-01-01"))
-    return write_extract(tmp_path / "forty.csv", rows)
-
-
 def test_worked_example_cohort_of_40(tmp_path):
     clock = FixedClock.on(dt.date(2013, 1, 1))
     engine = open_database(str(tmp_path / "db.sqlite3"), clock)
-    import_claims(engine, _cohort_of_40(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=clock)
+    import_claims(engine, cohort_of_40(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=clock)
     q = OffflowQuery(cohort=CohortKind.CALENDAR_MONTH, first=dt.date(2011, 4, 1), last=dt.date(2011, 4, 30))
     with engine.connect() as conn:
         result = offflow(conn, ADMIN, q)
