@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "For CSV the metadata goes to OUTPUT.meta.json (to stderr with --output -); "
                     "XLSX, Markdown and HTML carry it inside the file.",
     )
-    from caseload.store.offflow import GROUP_BY
+    from caseload.measures.offflow import GROUP_BY
 
     off.add_argument("--by", default="none", choices=GROUP_BY, help="group rows by (default: none)")
     off.add_argument("--cohort", default=None,
@@ -88,6 +88,33 @@ def build_parser() -> argparse.ArgumentParser:
     off.add_argument("--format", default="csv", choices=["csv", "xlsx", "md", "html"],
                      help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file)")
     off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+
+    ag = exp_sub.add_parser(
+        "agenda", parents=[common], help="a caseload conference agenda, in advance",
+        description="The agenda of an adviser's caseload conference on a date, printable, for the adviser "
+                    "to prepare: built by the rules, or the conference's own when it has been started. "
+                    "Customers appear by claim id unless --named is given.",
+    )
+    ag.add_argument("--adviser", required=True, metavar="STAFF_ID", help="the adviser")
+    ag.add_argument("--date", type=_date, metavar="DATE", help="the conference date (default: today)")
+    ag.add_argument("--format", required=True, choices=["md", "html"], help="Markdown or HTML")
+    ag.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+    ag.add_argument("--named", action="store_true",
+                    help="name customers (team managers, team leaders and the administrator only)")
+    cs = exp_sub.add_parser(
+        "conference", parents=[common], help="caseload conference summaries",
+        description="The one-page summary of caseload conferences: counts, then each customer with what "
+                    "was done, the plan, the expected off-flow date and the actions. Each adviser's latest "
+                    "conference unless --date is given; every adviser you may see unless --adviser is. "
+                    "CSV metadata goes to OUTPUT.meta.json (to stderr with --output -).",
+    )
+    cs.add_argument("--adviser", metavar="STAFF_ID", help="only this adviser")
+    cs.add_argument("--date", type=_date, metavar="DATE", help="conferences held on this date (default: the latest)")
+    cs.add_argument("--format", required=True, choices=["md", "html", "csv"],
+                    help="md or html (one page per conference), or csv (one row per customer)")
+    cs.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+    cs.add_argument("--named", action="store_true",
+                    help="name customers (team managers, team leaders and the administrator only)")
 
     staff = sub.add_parser("staff", parents=[common], help="staff, teams and roles",
                            description="Staff, their team and role. Advisers arrive with extracts.")
@@ -223,6 +250,87 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, clock: Clock) -> int:
+    return {"offflow": cmd_export_offflow, "agenda": cmd_export_agenda,
+            "conference": cmd_export_conference}[args.what](args, clock)
+
+
+def _named_allowed(actor, named: bool) -> None:  # noqa: ANN001
+    from caseload.store.conference import may_name_customers
+
+    if named and not may_name_customers(actor):
+        raise StoreError(f"--named lists customers by name: only a team manager, a team leader or the database "
+                         f"owner may ask for it (you are acting as {actor.role.label} {actor.id}). Leave out "
+                         "--named to list them by claim id.")
+
+
+def _write_text(output: str, write: Callable) -> None:
+    if output == "-":
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")
+        write(sys.stdout)
+        return
+    _write_atomic(Path(output), write)
+
+
+def cmd_export_agenda(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.export.conference import write_agenda_html, write_agenda_markdown
+    from caseload.store import settings as settings_mod
+    from caseload.store.conference import agenda
+
+    engine = _engine(args, clock, create=False)
+    actor = _actor(engine, args)
+    _named_allowed(actor, args.named)
+    on = args.date or clock.today()
+    with engine.connect() as conn:
+        result = agenda(conn, actor, args.adviser, on, settings_mod.load(conn).approaching_days)
+    write = write_agenda_markdown if args.format == "md" else write_agenda_html
+    _write_text(args.output, lambda f: write(result, f, named=args.named, generated_at=clock.now(),
+                                             generated_by=actor.id))
+    if args.output != "-":
+        print(f"Wrote the agenda for {args.adviser} on {on.isoformat()} ({len(result.items)} customers) to "
+              f"{args.output}.", file=sys.stderr)
+    return 0
+
+
+def cmd_export_conference(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.export.conference import (
+        summary_metadata, write_metadata, write_summary_csv, write_summary_html, write_summary_markdown,
+    )
+    from caseload.store.conference import conference_summary, find_conferences
+
+    engine = _engine(args, clock, create=False)
+    actor = _actor(engine, args)
+    _named_allowed(actor, args.named)
+    with engine.connect() as conn:
+        ids = find_conferences(conn, actor, args.adviser, args.date)
+        summaries = [conference_summary(conn, actor, i) for i in ids]
+    if not summaries:
+        who = f"adviser {args.adviser}" if args.adviser else "any adviser you may see"
+        when = f" on {args.date.isoformat()}" if args.date else ""
+        raise StoreError(f"There is no caseload conference for {who}{when}.")
+    kw = {"named": args.named, "generated_at": clock.now(), "generated_by": actor.id}
+    if args.format == "csv":
+        meta = summary_metadata(summaries, **kw)
+        if args.output == "-":
+            write_summary_csv(summaries, sys.stdout, named=args.named)
+            write_metadata(meta, sys.stderr)
+            return 0
+        out = Path(args.output)
+        meta_path = out.with_name(out.name + ".meta.json")
+        _write_atomic(out, lambda f: write_summary_csv(summaries, f, named=args.named))
+        _write_atomic(meta_path, lambda f: write_metadata(meta, f))
+        print(f"Wrote {len(summaries)} conference{'s' if len(summaries) != 1 else ''} to {out} and the metadata "
+              f"to {meta_path}.", file=sys.stderr)
+        return 0
+    write = write_summary_markdown if args.format == "md" else write_summary_html
+    _write_text(args.output, lambda f: write(summaries, f, **kw))
+    if args.output != "-":
+        print(f"Wrote {len(summaries)} conference summar{'ies' if len(summaries) != 1 else 'y'} to {args.output}.",
+              file=sys.stderr)
+    return 0
+
+
 def _write_atomic(path: Path, write: Callable) -> None:
     """Write beside the target and rename, so a reader never sees half a file."""
     import os
@@ -333,7 +441,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     clock = clock or SystemClock()
     handlers = {
         "import": cmd_import_claims,
-        "export": cmd_export_offflow,
+        "export": cmd_export,
         "staff": cmd_staff,
         "db": cmd_db,
         "demo": cmd_demo,

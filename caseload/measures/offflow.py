@@ -19,6 +19,11 @@ from caseload.measures.destinations import Category, RuleSet, category
 from caseload.measures.rates import Count, cohort_status, meets_target, not_yet_at, still_needed
 
 
+# What an off-flow summary can be grouped by; the personal characteristics are suppressed under 5.
+GROUP_BY = ("none", "office", "team", "adviser", "benefit", "age_band", "sex", "disability", "ethnicity")
+PERSONAL = ("age_band", "sex", "disability", "ethnicity")
+
+
 @dataclass(frozen=True)
 class ClaimFacts:
     """What the roll-up needs to know about one claim."""

@@ -18,15 +18,13 @@ from sqlalchemy import Connection, bindparam, case, exists, func, literal, selec
 
 from caseload.measures.cohorts import CohortKind, Period, check_bounds, last_complete_periods, period_of
 from caseload.measures.destinations import Category, RuleSet, category, rule_set as get_rule_set
-from caseload.measures.offflow import ClaimFacts, OffflowRow
+from caseload.measures.offflow import GROUP_BY, PERSONAL, ClaimFacts, OffflowRow
 from caseload.measures.people import NOT_RECORDED, age_band
 from caseload.measures.rates import cohort_status
 from caseload.store import schema, settings as settings_mod
 from caseload.store.access import Actor, Role
 from caseload.store.errors import AccessDenied, StoreError
 
-GROUP_BY = ("none", "office", "team", "adviser", "benefit", "age_band", "sex", "disability", "ethnicity")
-PERSONAL = ("age_band", "sex", "disability", "ethnicity")
 ATTRIBUTIONS = ("onflow", "current")
 
 
@@ -196,12 +194,20 @@ def _rollup(conn, q, conds, periods, as_at, rules):  # noqa: ANN001, ANN202
     # PostgreSQL refuses a constant in GROUP BY, so "by none" selects no group column at all.
     g = [group_col.label("grp")] if group_col is not None else [literal(None).label("grp")]
     keys = [group_col] if group_col is not None else []
+    # Rows come back per cohort period (a CASE over the period bounds), so a million claims make a
+    # few hundred groups. Age band depends on each start day, so that grouping keeps start days.
+    if q.group_by == "age_band":
+        pkey = c.start_day
+    else:
+        pkey = case(*[(c.start_day <= schema.day_number(p.end), literal(i)) for i, p in enumerate(periods)],
+                    else_=literal(len(periods)))
+    not_yet = [func.sum(case((c.start_day + 7 * w > as_at_day, 1), else_=0)).label(f"ny{w}") for w in ms]
     stmt = (
-        select(*g, c.start_day, c.benefit, reached.label("reached"), reason.label("reason"),
-               quick.label("quick"), is_confirmed.label("confirmed"), func.count().label("n"))
+        select(*g, pkey.label("pkey"), c.benefit, reached.label("reached"), reason.label("reason"),
+               quick.label("quick"), is_confirmed.label("confirmed"), func.count().label("n"), *not_yet)
         .select_from(frm)
         .where(*where)
-        .group_by(*keys, c.start_day, c.benefit, reached, reason, quick, is_confirmed)
+        .group_by(*keys, pkey, c.benefit, reached, reason, quick, is_confirmed)
     )
     return conn.execute(stmt).all()
 
@@ -220,55 +226,57 @@ def _group_value(q: OffflowQuery, raw, start: dt.date) -> str:  # noqa: ANN001
 class _Acc:
     size: int = 0
     benefits: set = field(default_factory=set)
-    by_start: dict = field(default_factory=lambda: defaultdict(int))
-    # milestone -> [offflows, employment, sanction, not_known, opte]
+    # milestone -> [offflows, employment, sanction, not_known, opte, not yet at the milestone]
     per: dict = field(default_factory=dict)
 
 
 def _build_rows(raw_rows, q, periods: Sequence[Period], as_at, rules: RuleSet, levels) -> list[OffflowRow]:  # noqa: ANN001
     ms = sorted(set(q.milestones))
-    period_cache: dict[int, Period | None] = {}
+    by_day = q.group_by == "age_band"
+    day_period: dict[int, Period | None] = {}
     wanted = set(periods)
     acc: dict[tuple[str, Period], _Acc] = {}
     for r in raw_rows:
-        p = period_cache.get(r.start_day, ...)
-        start = schema.from_day_number(r.start_day)
-        if p is ...:
-            p = period_of(q.cohort, start)
-            p = p if p in wanted else None
-            period_cache[r.start_day] = p
+        if by_day:
+            start = schema.from_day_number(r.pkey)
+            if r.pkey not in day_period:
+                p = period_of(q.cohort, start)
+                day_period[r.pkey] = p if p in wanted else None
+            p = day_period[r.pkey]
+            grp = _group_value(q, r.grp, start)
+        else:
+            p = periods[r.pkey] if r.pkey < len(periods) else None
+            grp = _group_value(q, r.grp, periods[0].start)
         if p is None:
             continue
-        grp = _group_value(q, r.grp, start)
         a = acc.get((grp, p))
         if a is None:
-            a = acc[(grp, p)] = _Acc(per={w: [0, 0, 0, 0, 0] for w in ms})
+            a = acc[(grp, p)] = _Acc(per={w: [0, 0, 0, 0, 0, 0] for w in ms})
         a.size += r.n
         a.benefits.add(r.benefit)
-        a.by_start[r.start_day] += r.n
-        if r.reached:
-            cat = category(r.reason)
-            opte = rules.counts_for_opte(r.reason, 0 if r.quick else None)
-            for w in ms:
-                if w >= r.reached:
-                    v = a.per[w]
-                    v[0] += r.n
-                    v[1] += r.n if cat is Category.EMPLOYMENT else 0
-                    v[2] += r.n if cat is Category.SANCTION else 0
-                    v[3] += r.n if cat is Category.NOT_KNOWN else 0
-                    v[4] += r.n if opte else 0
-    as_at_day = schema.day_number(as_at)
+        mapping = r._mapping
+        cat = category(r.reason) if r.reached else None
+        opte = rules.counts_for_opte(r.reason, 0 if r.quick else None) if r.reached else False
+        for w in ms:
+            v = a.per[w]
+            v[5] += int(mapping[f"ny{w}"] or 0)
+            if r.reached and w >= r.reached:
+                v[0] += r.n
+                v[1] += r.n if cat is Category.EMPLOYMENT else 0
+                v[2] += r.n if cat is Category.SANCTION else 0
+                v[3] += r.n if cat is Category.NOT_KNOWN else 0
+                v[4] += r.n if opte else 0
     out: list[OffflowRow] = []
     for (grp, p), a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1].start)):
         target_benefit = next(iter(a.benefits)) if len(a.benefits) == 1 else None
         for w in ms:
-            off, emp, san, nk, opte = a.per[w]
+            off, emp, san, nk, opte, not_yet = a.per[w]
             out.append(OffflowRow(
                 group_by=q.group_by, group=grp, period=p, milestone_weeks=w,
                 cohort_size=a.size, offflows=off,
                 target_pct=levels.get(target_benefit, {}).get(w) if target_benefit else None,
                 status=cohort_status(p.end, w, as_at),
-                not_yet_at=sum(k for d, k in a.by_start.items() if d + 7 * w > as_at_day),
+                not_yet_at=not_yet,
                 employment=emp, sanction=san, not_known=nk, opte=opte,
             ))
     return out
