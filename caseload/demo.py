@@ -64,7 +64,9 @@ def _claim_count(engine: Engine) -> int:
 
 def _wipe(engine: Engine) -> None:
     """Empty an earlier demo (only ever called on a database marked as a demo)."""
-    order = ("audit", "assignment", "claim", "customer", "import_batch", "staff", "team", "office", "setting")
+    order = ("conference_action_review", "action", "conference_item", "conference", "rag_rating", "note", "contact",
+             "destination", "claim_state", "audit", "assignment", "claim", "customer", "import_batch", "staff", "team",
+             "office", "setting")
     with write(engine) as conn:
         for name in order:
             conn.execute(schema.SQLModel.metadata.tables[name].delete())
@@ -105,6 +107,7 @@ def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffi
                       team=t.name, office=t.office)
         staff.add(conn, clock, ADMIN, "L001", LEADER_NAME, "team_leader", office=teams[0].office)
         _records(conn, seed, as_at)
+        _conferences(conn, seed, as_at)
         conn.execute(schema.Setting.__table__.insert().values(
             key=MARKER, value=json.dumps({"seed": seed, "rows": rows, "as_at": as_at.isoformat()}), version=1))
     return _describe(engine, seed, as_at, today, built=True)
@@ -186,6 +189,121 @@ def _records(conn, seed: int, as_at: dt.date) -> None:  # noqa: ANN001
             due = as_at + dt.timedelta(days=rng.randint(-10, 21))
             records.add_action(conn, FixedClock.on(as_at - dt.timedelta(days=14)), who, cl.id, rng.choice(ACTIONS),
                                cl.adviser_id, due)
+
+
+DONE_SO_FAR = (
+    "CV rewritten with the adviser; two applications sent to local warehouses",
+    "Attended the CV workshop; job search record up to date",
+    "Referred to housing support; appointment kept",
+    "Skills check done: needs help with digital applications",
+    "Three care assistant applications; one interview, not successful",
+    "Travel costs for interviews agreed from the Flexible Support Fund",
+)
+PLANS = (
+    "Widen the search to 10 miles and apply for five roles a week",
+    "Book a sector-based work academy place in retail",
+    "Weekly job search reviews until the housing referral is settled",
+    "Practice interviews with the adviser; apply for care roles",
+    "Digital skills course first, then online applications",
+    "Keep applying; follow up the agency registration",
+)
+OFFFLOW_NOTES = (
+    "Depends on the housing referral", "Health condition: waiting for the GP's fit-for-work view",
+    "Too early to say: first applications only just sent",
+)
+SKIP_REASONS = ("Customer on holiday this week", "Seen at a review this week; nothing new", "Out of time")
+CHANGE_REASONS = {
+    "R": "Circumstances changed: needs far more help before work is realistic",
+    "A": "Progress made: with some help, likely to move into work",
+    "G": "Job ready: interviews coming in, needs little help",
+}
+
+
+def _first_tuesday(year: int, month: int) -> dt.date:
+    first = dt.date(year, month, 1)
+    return first + dt.timedelta(days=(1 - first.weekday()) % 7)
+
+
+def conference_dates(as_at: dt.date, months: int = 3) -> list[dt.date]:
+    """The first Tuesday of each of the last `months` months, the last on or before `as_at`."""
+    year, month = as_at.year, as_at.month
+    out: list[dt.date] = []
+    while len(out) < months:
+        d = _first_tuesday(year, month)
+        if d <= as_at:
+            out.append(d)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return sorted(out)
+
+
+MAX_DISCUSSED = 24  # a conference is an hour or so: the rest of a long agenda is skipped as "out of time"
+
+
+def _conferences(conn, seed: int, as_at: dt.date) -> None:  # noqa: ANN001
+    """Monthly conferences (first Tuesdays) between the first team's manager and each of their advisers,
+    written through store.conference as that manager: plans, estimates, RAG reviews, actions done and
+    carried. In the latest month one adviser's conference is left unfinished (to resume) and one adviser
+    has not had theirs (overdue)."""
+    import random
+
+    from caseload.store import conference
+    from caseload.store.access import actor_for
+
+    rng = random.Random(seed * 104729)
+    manager = actor_for(conn, "M001")
+    st, cs, c = schema.Staff.__table__, schema.ClaimState.__table__, schema.Claim.__table__
+    advisers = [r.id for r in conn.execute(select(st.c.id).where(st.c.team_id == manager.team_id,
+                                                                 st.c.role == "adviser").order_by(st.c.id))]
+    dates = conference_dates(as_at)
+    for n, held in enumerate(dates):
+        clock = FixedClock.on(held)
+        latest = n == len(dates) - 1
+        for k, adviser in enumerate(advisers):
+            if latest and k == len(advisers) - 1:
+                continue  # overdue: no conference this month
+            cid = conference.start_or_resume(conn, clock, manager, adviser, held)
+            detail = conference.conference_detail(conn, manager, cid)
+            unfinished = latest and k == len(advisers) - 2
+            for i, item in enumerate(detail.items):
+                if (unfinished and i == 3) or i >= MAX_DISCUSSED:
+                    break
+                claim = conn.execute(select(c.c.end_day, cs.c.rag, cs.c.rated_day)
+                                     .select_from(c.outerjoin(cs, cs.c.claim_id == c.c.id))
+                                     .where(c.c.id == item.claim_id)).one()
+                if rng.random() < 0.12 or (claim.rated_day is not None and claim.rated_day > schema.day_number(held)):
+                    conference.skip_item(conn, clock, manager, item.id, item.version, rng.choice(SKIP_REASONS))
+                    continue
+                review = rating = reason = None
+                if claim.end_day is None:
+                    if claim.rag is not None and rng.random() < 0.75:
+                        review = "confirm"
+                    else:
+                        review = "change"
+                        rating = rng.choice([r for r in "RAG" if r != claim.rag])
+                        reason = CHANGE_REASONS[rating]
+                known = rng.random() < 0.7
+                updates = {a.id: ("done" if rng.random() < 0.6 else "carry") for a in item.earlier_actions
+                           if a.status == "open"}
+                new_actions = []
+                if rng.random() < 0.45:
+                    new_actions.append((rng.choice(ACTIONS), adviser, held + dt.timedelta(days=rng.randint(7, 21))))
+                conference.record_item(
+                    conn, clock, manager, item.id, item.version,
+                    done_so_far=rng.choice(DONE_SO_FAR), plan=rng.choice(PLANS),
+                    expected_offflow=held + dt.timedelta(days=rng.randint(14, 120)) if known else None,
+                    unknown_note=None if known else rng.choice(OFFFLOW_NOTES),
+                    rag_review=review, rag=rating, rag_reason=reason, new_actions=new_actions, action_updates=updates,
+                )
+            if unfinished:
+                conference.move_to(conn, manager, cid, min(3, max(0, len(detail.items) - 1)))
+            else:
+                conference.finish(conn, clock, manager, cid, [manager.name, adviser_name(conn, adviser)],
+                                  skip_pending_reason="Out of time")
+
+
+def adviser_name(conn, staff_id: str) -> str:  # noqa: ANN001
+    st = schema.Staff.__table__
+    return conn.execute(select(st.c.name).where(st.c.id == staff_id)).scalar() or staff_id
 
 
 def _describe(engine: Engine, seed: int, as_at: dt.date, today: dt.date, built: bool) -> DemoOffice:

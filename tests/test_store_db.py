@@ -21,10 +21,11 @@ from extracts import row, write_extract
 
 def test_empty_database_is_created_at_the_current_version(engine):
     with engine.connect() as conn:
-        assert schema_version(conn) == schema.SCHEMA_VERSION == 2
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 3
         tables = set(inspect(conn).get_table_names())
     assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
-                      "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination"}
+                      "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination",
+                      "conference", "conference_item", "conference_action_review"}
 
 
 def test_upgrade_from_the_committed_version_1_database(tmp_path, clock):
@@ -37,10 +38,52 @@ def test_upgrade_from_the_committed_version_1_database(tmp_path, clock):
                   for t in ("office", "team", "staff", "customer", "claim", "assignment", "import_batch")}
     engine = open_database(str(path), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == 2
+        assert schema_version(conn) == 3
         for t, rows in before.items():
             assert [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] == rows, t
         assert conn.execute(text("SELECT COUNT(*) FROM rag_rating")).scalar() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM conference")).scalar() == 0
+    _assert_same_schema_as_new(engine, tmp_path, clock)
+
+
+def _columns_and_indexes(engine) -> dict:
+    insp = inspect(engine)
+    return {t: ([(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(t)],
+                sorted((i["name"], tuple(i["column_names"])) for i in insp.get_indexes(t)),
+                sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(t)))
+            for t in insp.get_table_names()}
+
+
+def _assert_same_schema_as_new(engine, tmp_path, clock) -> None:
+    """An upgraded database has exactly the tables, columns, indexes and foreign keys of a new one."""
+    new = open_database(str(tmp_path / "new.sqlite3"), clock)
+    assert _columns_and_indexes(engine) == _columns_and_indexes(new)
+    new.dispose()
+
+
+def test_upgrade_from_the_committed_version_2_database(tmp_path, clock):
+    """tests/data/schema-v2.sqlite3 was written by version 2 (RAG, contact, action, note on claims of the
+    version-1 file); version 3 adds the conference tables and columns with ALTER TABLE and keeps every row."""
+    path = tmp_path / "v2.sqlite3"
+    shutil.copyfile(Path(__file__).parent / "data" / "schema-v2.sqlite3", path)
+    tables = ("office", "team", "staff", "customer", "claim", "assignment", "import_batch", "rag_rating",
+              "note", "contact", "action", "claim_state", "audit")
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("SELECT version FROM schema_info").fetchone() == (2,)
+        assert "conference_id" not in [c[1] for c in raw.execute("PRAGMA table_info(action)")]
+        before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    engine = open_database(str(path), clock)
+    with engine.connect() as conn:
+        assert schema_version(conn) == 3
+        for t, rows in before.items():
+            # Old columns keep their values; the new ones are empty (no conference yet).
+            after = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
+            assert [r[:len(rows[0])] for r in after] == rows, t
+            assert all(set(r[len(rows[0]):]) <= {None} for r in after), t
+        assert tuple(conn.execute(text("SELECT claim_id, rag, next_action, last_conference_on, expected_offflow, "
+                                       "last_plan_day FROM claim_state")).one()) == (
+            "C2", "R", "Refer to housing support", None, None, None)
+    _assert_same_schema_as_new(engine, tmp_path, clock)
 
 
 def test_opening_twice_keeps_the_data(db_path, clock, engine, tmp_path):
@@ -62,18 +105,18 @@ def test_a_newer_database_is_refused(db_path, clock, engine):
 def test_migrations_run_in_order(db_path, clock, monkeypatch):
     """The mechanism: version N's function upgrades N-1 to N, once."""
     calls = []
-    monkeypatch.setitem(dbmod.MIGRATIONS, 3, lambda conn: calls.append(3) or conn.execute(text(
-        "CREATE TABLE extra_v3 (id INTEGER PRIMARY KEY)")))
+    monkeypatch.setitem(dbmod.MIGRATIONS, 4, lambda conn: calls.append(4) or conn.execute(text(
+        "CREATE TABLE extra_v4 (id INTEGER PRIMARY KEY)")))
     engine = dbmod.make_engine(str(db_path))
     assert dbmod.migrate(engine, clock, target=1) == 1
     with engine.connect() as conn:
         assert not inspect(conn).has_table("rag_rating")
-    assert dbmod.migrate(engine, clock, target=3) == 3
-    assert dbmod.migrate(engine, clock, target=3) == 3
-    assert calls == [3]
+    assert dbmod.migrate(engine, clock, target=4) == 4
+    assert dbmod.migrate(engine, clock, target=4) == 4
+    assert calls == [4]
     with engine.connect() as conn:
-        assert schema_version(conn) == 3
-        assert inspect(conn).has_table("rag_rating") and inspect(conn).has_table("extra_v3")
+        assert schema_version(conn) == 4
+        assert inspect(conn).has_table("conference") and inspect(conn).has_table("extra_v4")
 
 
 def test_locked_database_is_reported_in_plain_words(db_path, clock, engine, tmp_path, monkeypatch):

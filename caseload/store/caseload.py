@@ -95,12 +95,18 @@ def _columns(as_at: dt.date, approaching_days: int = APPROACHING_DAYS):  # noqa:
                         for w in MILESTONE_WEEKS], else_=None)
     last_passed = case(*[(s + 7 * w <= D, s + 7 * w) for w in reversed(MILESTONE_WEEKS)], else_=None)
     n = schema.Claim.__table__.alias("prev")
+    # The plan update (DOMAIN 7): the later of the day Red was set and the last conference item with a plan.
+    plan_update = case((and_(st.last_plan_day.is_not(None), st.last_plan_day > st.red_since_day), st.last_plan_day),
+                       else_=st.red_since_day)
     flags = {
         "approaching": and_(days_to >= 0, days_to <= approaching_days),
-        "just passed": and_(passed_day.is_not(None), or_(st.rated_day.is_(None), st.rated_day < passed_day)),
+        # Reviewed since the milestone (on its day counts) by a RAG rating or a discussed conference item.
+        "just passed": and_(passed_day.is_not(None),
+                            or_(st.rated_day.is_(None), st.rated_day < passed_day),
+                            or_(st.last_conference_day.is_(None), st.last_conference_day < passed_day)),
         "review due": or_(st.rated_day.is_(None), st.next_review_day <= D,
                           and_(last_passed.is_not(None), st.rated_day < last_passed)),
-        "red no plan": and_(st.rag == "R", D - st.red_since_day > RED_PLAN_DAYS),
+        "red no plan": and_(st.rag == "R", or_(plan_update.is_(None), D - plan_update > RED_PLAN_DAYS)),
         "beyond 52": D - s >= 365,
         "churn": exists().where(
             n.c.customer_id == c.customer_id, n.c.id != c.id, n.c.end_day.is_not(None),
@@ -111,6 +117,8 @@ def _columns(as_at: dt.date, approaching_days: int = APPROACHING_DAYS):  # noqa:
         "next_ms": next_ms, "days_to": days_to, "rag": st.rag, "rated_on": st.rated_on,
         "review_on": st.next_review, "contact_on": st.last_contact_on, "contact_day": st.last_contact_day,
         "action_text": st.next_action, "action_due": st.next_action_due, "action_day": st.next_action_day,
+        "conference_on": st.last_conference_on, "conference_day": st.last_conference_day,
+        "expected_on": st.expected_offflow,
     }
     return cols, flags
 
@@ -176,7 +184,7 @@ def caseload(conn: Connection, actor: Actor, as_at: dt.date, q: CaseloadQuery,
         "rag": [rag_rank],
         "contact": [cols["contact_day"]],
         "action": [cols["action_day"]],
-        "conference": [c.start_day],
+        "conference": [cols["conference_day"]],
     }[q.sort]
     # Blanks (no milestone left, never rated, no contact) sort last either way round.
     order = [(k.desc() if q.descending else k.asc()).nulls_last() for k in keys] + [c.id]
@@ -196,7 +204,8 @@ def caseload(conn: Connection, actor: Actor, as_at: dt.date, q: CaseloadQuery,
             benefit=r.benefit, claim_start=r.claim_start, weeks=(D - r.start_day) // 7,
             next_milestone=r.next_ms, days_to_milestone=r.days_to, rag=r.rag, rag_set_on=_date(r.rated_on),
             next_review=_date(r.review_on), last_contact=_date(r.contact_on), next_action=r.action_text,
-            next_action_due=_date(r.action_due), last_conference=None, expected_offflow=None,
+            next_action_due=_date(r.action_due), last_conference=_date(r.conference_on),
+            expected_offflow=_date(r.expected_on),
             flags=tuple(f for f in FLAGS if m["f_" + f.replace(" ", "_")]), adviser_id=r.adviser_id,
         ))
     return CaseloadPage(rows=rows, total=total, summary=summary(conn, actor, as_at, q.adviser_id, approaching_days))

@@ -31,7 +31,7 @@ class ClaimLine:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime
-    kind: str  # rag | note | contact | action | transfer | destination
+    kind: str  # rag | note | contact | action | transfer | destination | conference
     text: str
     who: str
     record_id: int | None = None
@@ -50,6 +50,10 @@ class CustomerRecord:
     claims: tuple[ClaimLine, ...]
     timeline: tuple[TimelineEntry, ...]
     open_actions: tuple[TimelineEntry, ...]
+    # The last caseload conference that discussed this claim, and the off-flow date it expected
+    # (None with a conference: "don't know").
+    last_conference: dt.date | None = None
+    expected_offflow: dt.date | None = None
 
 
 def _midday(d: dt.date) -> dt.datetime:
@@ -87,10 +91,14 @@ def customer_record(conn: Connection, actor: Actor, claim_id: str) -> CustomerRe
             milestones=tuple((w, milestone_date(x.claim_start, w)) for w in MILESTONES), links=tuple(links),
         ))
     timeline, open_actions = _timeline(conn, claim_id, names)
+    cs = schema.ClaimState.__table__
+    state = conn.execute(select(cs.c.last_conference_on, cs.c.expected_offflow).where(cs.c.claim_id == claim_id)).first()
     return CustomerRecord(
         claim_id=claim_id, customer_id=person.id, name=person.name or "", nino=mask_nino(person.nino),
         date_of_birth=person.date_of_birth, claims=tuple(lines), timeline=tuple(timeline),
         open_actions=tuple(open_actions),
+        last_conference=state.last_conference_on if state else None,
+        expected_offflow=state.expected_offflow if state else None,
     )
 
 
@@ -101,10 +109,11 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
     who = lambda sid: names.get(sid, sid)  # noqa: E731
     out: list[TimelineEntry] = []
     prev = None
-    for x in conn.execute(select(r).where(r.c.claim_id == claim_id).order_by(r.c.id)):
-        change = f"{prev} → {x.rating}" if prev else f"set {x.rating}"
-        out.append(TimelineEntry(_aware(x.set_at), "rag", f"RAG {change}: {x.reason} (review by {x.next_review})",
-                                 who(x.set_by), x.id))
+    for x in conn.execute(select(r).where(r.c.claim_id == claim_id).order_by(r.c.set_day, r.c.id)):
+        change = (f"confirmed {x.rating}" if prev == x.rating else f"{prev} → {x.rating}") if prev else f"set {x.rating}"
+        where = " at a caseload conference" if x.source == "conference" else ""
+        out.append(TimelineEntry(_aware(x.set_at), "rag",
+                                 f"RAG {change}{where}: {x.reason} (review by {x.next_review})", who(x.set_by), x.id))
         prev = x.rating
     for x in conn.execute(select(n).where(n.c.claim_id == claim_id)):
         out.append(TimelineEntry(_aware(x.written_at), "note", x.body, who(x.author), x.id, x.version, x.status,
@@ -129,8 +138,29 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
         out.append(TimelineEntry(_aware(x.recorded_at), "destination",
                                  f"destination confirmed: {x.code} ({category(x.code)}), from {x.source.replace('_', ' ')} "
                                  f"on {x.confirmed_on}", who(x.recorded_by), x.id))
+    out.extend(_conference_entries(conn, claim_id, who))
     out.sort(key=lambda e: (e.at, e.kind), reverse=True)
     return out, sorted(actions, key=lambda e: e.text)
+
+
+def _conference_entries(conn: Connection, claim_id: str, who) -> list[TimelineEntry]:  # noqa: ANN001
+    """One entry per conference item discussed or skipped for the claim (actions and RAG reviews it
+    made have their own entries)."""
+    cf, ci = schema.Conference.__table__, schema.ConferenceItem.__table__
+    out = []
+    for x in conn.execute(select(ci, cf.c.held_on, cf.c.manager_id, cf.c.adviser_id)
+                          .select_from(ci.join(cf, cf.c.id == ci.c.conference_id))
+                          .where(ci.c.claim_id == claim_id, ci.c.status != "pending")):
+        head = f"caseload conference on {x.held_on} ({who(x.manager_id)} with {who(x.adviser_id)})"
+        if x.status == "skipped":
+            text = f"{head}: skipped: {x.skip_reason}"
+        else:
+            expected = (f"expected off-flow {x.expected_offflow}" if x.expected_offflow is not None
+                        else f"expected off-flow not known: {x.offflow_note}")
+            text = f"{head}: done so far: {x.done_so_far}; plan: {x.plan}; {expected}"
+        at = _aware(x.updated_at) if x.updated_at is not None else _midday(x.held_on)
+        out.append(TimelineEntry(at, "conference", text, who(x.manager_id), x.id, x.version, x.status))
+    return out
 
 
 @dataclass(frozen=True)

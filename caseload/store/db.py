@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from caseload.clock import Clock
@@ -103,19 +104,55 @@ def make_engine(url: str) -> Engine:
         ) from exc
 
 
-def _create_tables(conn: Connection, names) -> None:  # noqa: ANN001
-    tables = [t for t in SQLModel.metadata.sorted_tables if t.name in set(names)]
-    SQLModel.metadata.create_all(conn, tables=tables)
+def _create_tables(conn: Connection, names, leave_out=()) -> None:  # noqa: ANN001
+    """Create tables from the models, without the (table, column) pairs in `leave_out`.
+
+    A migration creates its tables as they stood at its version: the columns a later version
+    adds to them arrive through that version's ALTER TABLE, so every path to the current
+    schema (new, from version 1, from version 2) runs the same statements, on PostgreSQL too
+    (where a column cannot refer to a table that does not exist yet).
+    """
+    wanted = set(names)
+    for t in SQLModel.metadata.sorted_tables:
+        if t.name not in wanted or inspect(conn).has_table(t.name):
+            continue
+        skip = {c for name, c in leave_out if name == t.name}
+        ddl = CreateTable(t, include_foreign_key_constraints=[
+            fk for fk in t.foreign_key_constraints if not set(fk.column_keys) & skip])
+        ddl.columns = [col for col in ddl.columns if col.element.name not in skip]
+        conn.execute(ddl)
+        for index in sorted(t.indexes, key=lambda i: i.name or ""):
+            if not {col.name for col in index.columns} & skip:
+                conn.execute(CreateIndex(index))
+
+
+def _add_column(conn: Connection, table: str, column: str) -> None:
+    """ALTER TABLE ... ADD COLUMN for a nullable model column, in SQL that SQLite and PostgreSQL share."""
+    col = SQLModel.metadata.tables[table].c[column]
+    q = conn.dialect.identifier_preparer
+    ddl = f"ALTER TABLE {q.quote(table)} ADD COLUMN {q.quote(column)} {col.type.compile(dialect=conn.dialect)}"
+    for fk in col.foreign_keys:
+        ddl += f" REFERENCES {q.quote(fk.column.table.name)} ({q.quote(fk.column.name)})"
+    conn.exec_driver_sql(ddl)
 
 
 def _to_version_2(conn: Connection) -> None:
     """Version 2: RAG ratings, notes, contacts, actions and confirmed destinations."""
-    _create_tables(conn, schema.V2_TABLES)
+    _create_tables(conn, schema.V2_TABLES, leave_out=schema.V3_COLUMNS)
+
+
+def _to_version_3(conn: Connection) -> None:
+    """Version 3: caseload conferences, their items and action reviews; conference columns on
+    actions (which conference set them) and on claim_state (last conference, estimate, plan)."""
+    _create_tables(conn, schema.V3_TABLES)
+    for table, column in schema.V3_COLUMNS:
+        _add_column(conn, table, column)
 
 
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
-# as they stood then (V1_TABLES); every later table arrives through its migration.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2}
+# as they stood then (V1_TABLES); every later table arrives through its migration, and every
+# later column through an ALTER TABLE (see _create_tables).
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3}
 
 
 def schema_version(conn: Connection) -> int:

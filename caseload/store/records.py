@@ -23,6 +23,7 @@ from caseload.store.errors import AccessDenied, ConflictError, StoreError
 
 CONTACT_KINDS = ("appointment", "phone", "group_session", "job_search_review", "decision_maker_referral")
 DESTINATION_SOURCES = ("customer", "employer", "central_system", "other")
+RAG_SOURCES = ("adviser", "conference")  # conference: a review recorded through store.conference
 
 
 def claim_in_scope(conn: Connection, actor: Actor, claim_id: str):  # noqa: ANN201
@@ -50,6 +51,8 @@ def set_rag(conn: Connection, clock: Clock, actor: Actor, claim_id: str, rating:
         rag = None
     if rag is None:
         raise StoreError("A rating is R (Red), A (Amber) or G (Green).")
+    if source not in RAG_SOURCES:
+        raise StoreError(f"A rating's source is one of {', '.join(RAG_SOURCES)}.")
     reason = _required_text(reason, "A reason for the rating")
     today = clock.today()
     review = next_review or today + dt.timedelta(days=REVIEW_DAYS)
@@ -245,8 +248,10 @@ def reassign_action(conn: Connection, clock: Clock, actor: Actor, action_id: int
 def refresh_state(conn: Connection, claim_id: str) -> None:
     """Rebuild one claim's row of claim_state from its history (called by every edit above)."""
     r, ct, ac = schema.RagRating.__table__, schema.Contact.__table__, schema.Action.__table__
+    # In the order they were set: by day, then as written (a conference recorded after the day it
+    # was held writes its review on the conference's day).
     ratings = conn.execute(select(r.c.rating, r.c.set_on, r.c.set_day, r.c.next_review, r.c.next_review_day)
-                           .where(r.c.claim_id == claim_id).order_by(r.c.id)).all()
+                           .where(r.c.claim_id == claim_id).order_by(r.c.set_day, r.c.id)).all()
     values: dict[str, Any] = {"claim_id": claim_id}
     if ratings:
         last = ratings[-1]
@@ -266,6 +271,18 @@ def refresh_state(conn: Connection, claim_id: str) -> None:
                           .order_by(ac.c.due_day, ac.c.id).limit(1)).first()
     if action:
         values.update(next_action=action.description, next_action_due=action.due_on, next_action_day=action.due_day)
+    # Discussed items count whether or not their conference has been finished: the discussion
+    # happened, and its plan and estimate are saved as it goes.
+    cf, ci = schema.Conference.__table__, schema.ConferenceItem.__table__
+    discussed = conn.execute(select(cf.c.held_on, cf.c.held_day, ci.c.expected_offflow, ci.c.plan)
+                             .select_from(cf.join(ci, ci.c.conference_id == cf.c.id))
+                             .where(ci.c.claim_id == claim_id, ci.c.status == "discussed")
+                             .order_by(desc(cf.c.held_day), desc(ci.c.id))).all()
+    if discussed:
+        last = discussed[0]
+        values.update(last_conference_on=last.held_on, last_conference_day=last.held_day,
+                      expected_offflow=last.expected_offflow,
+                      last_plan_day=next((x.held_day for x in discussed if (x.plan or "").strip()), None))
     t = schema.ClaimState.__table__
     conn.execute(t.delete().where(t.c.claim_id == claim_id))
     conn.execute(t.insert().values(**values))

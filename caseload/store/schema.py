@@ -1,4 +1,4 @@
-"""The tables. Version 1 of the schema; later versions are migrations in migrations.py.
+"""The tables. Version 1 of the schema; later versions are migrations in db.py (MIGRATIONS).
 
 Dates are stored twice on claims: as a DATE for people reading the database, and as an
 integer day number (days since 1970-01-01) so that durations and gaps are plain integer
@@ -218,6 +218,9 @@ class Action(SQLModel, table=True):
     change_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
     changed_at: Optional[dt.datetime] = None
     version: int = 1
+    # Version 3: an action set at a caseload conference names it, and is carried to the next until done.
+    conference_id: Optional[int] = Field(default=None, foreign_key="conference.id")
+    conference_item_id: Optional[int] = Field(default=None, foreign_key="conference_item.id")
 
 
 class Destination(SQLModel, table=True):
@@ -255,8 +258,90 @@ class ClaimState(SQLModel, table=True):
     next_action: Optional[str] = Field(default=None, sa_column=Column(Text))
     next_action_due: Optional[dt.date] = None
     next_action_day: Optional[int] = None
+    # Version 3, from discussed conference items (of finished and unfinished conferences alike).
+    last_conference_on: Optional[dt.date] = None
+    last_conference_day: Optional[int] = None
+    expected_offflow: Optional[dt.date] = None  # the last discussion's estimate; NULL for "don't know"
+    last_plan_day: Optional[int] = None  # the last discussed item with a plan
 
 
 V2_TABLES = ("rag_rating", "note", "contact", "action", "destination", "claim_state")
 
-SCHEMA_VERSION = 2
+
+
+# Version 3: the caseload conference.
+
+
+class Conference(SQLModel, table=True):
+    """One team manager (or team leader), one adviser, one date. Resumable: `position` is the item it is at."""
+
+    __tablename__ = "conference"
+    __table_args__ = (
+        UniqueConstraint("adviser_id", "held_on"),
+        Index("ix_conference_adviser_day", "adviser_id", "held_day"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    manager_id: str  # who ran it: a staff id, or "admin" (like rag_rating.set_by)
+    adviser_id: str = Field(foreign_key="staff.id")
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")  # the adviser's team on the day
+    held_on: dt.date
+    held_day: int
+    status: str = "in_progress"  # in_progress | finished
+    position: int = 0  # the item the conference is at (0-based, in item order)
+    started_at: dt.datetime
+    finished_at: Optional[dt.datetime] = None
+    attendees: Optional[str] = Field(default=None, sa_column=Column(Text))
+    version: int = 1
+
+
+class ConferenceItem(SQLModel, table=True):
+    """One customer (claim) on a conference's agenda, and what was recorded for it."""
+
+    __tablename__ = "conference_item"
+    __table_args__ = (
+        UniqueConstraint("conference_id", "claim_id"),
+        Index("ix_conference_item_claim", "claim_id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id")
+    claim_id: str = Field(foreign_key="claim.id")
+    position: int
+    reasons: str = Field(sa_column=Column(Text, nullable=False))  # e.g. "approaching 13w; open action"
+    status: str = "pending"  # pending | discussed | skipped
+    skip_reason: Optional[str] = Field(default=None, sa_column=Column(Text))
+    done_so_far: Optional[str] = Field(default=None, sa_column=Column(Text))
+    plan: Optional[str] = Field(default=None, sa_column=Column(Text))
+    expected_offflow: Optional[dt.date] = None
+    expected_offflow_day: Optional[int] = None
+    expected_offflow_unknown: bool = False
+    offflow_note: Optional[str] = Field(default=None, sa_column=Column(Text))
+    rag_review: Optional[str] = None  # confirm | change | NULL (not reviewed: an ended claim)
+    rag_before: Optional[str] = None
+    rag_rating_id: Optional[int] = Field(default=None, foreign_key="rag_rating.id")
+    version: int = 1
+    updated_at: Optional[dt.datetime] = None
+
+
+class ConferenceActionReview(SQLModel, table=True):
+    """What a conference item decided about an action set at an earlier conference: done, or carried."""
+
+    __tablename__ = "conference_action_review"
+    __table_args__ = (UniqueConstraint("conference_item_id", "action_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    conference_item_id: int = Field(foreign_key="conference_item.id", index=True)
+    action_id: int = Field(foreign_key="action.id", index=True)
+    outcome: str  # done | carried
+
+
+V3_TABLES = ("conference", "conference_item", "conference_action_review")
+# Columns version 3 adds to version-2 tables, in the order the migration adds them.
+V3_COLUMNS = (
+    ("action", "conference_id"),
+    ("action", "conference_item_id"),
+    ("claim_state", "last_conference_on"),
+    ("claim_state", "last_conference_day"),
+    ("claim_state", "expected_offflow"),
+    ("claim_state", "last_plan_day"),
+)
+
+SCHEMA_VERSION = 3
