@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, case, func, or_, select
 
-from caseload.measures.clock import APPROACHING_DAYS, MILESTONES
+from caseload.measures.clock import APPROACHING_DAYS, MILESTONES, next_milestone
 from caseload.store import schema
 from caseload.store.access import Actor, Role
 from caseload.store.db import schema_version
@@ -90,8 +90,6 @@ class TeamSummary:
 def approaching_condition(c, as_at: dt.date, window: int = APPROACHING_DAYS, milestones=MILESTONES):  # noqa: ANN001, ANN201
     """Open claims with 0 <= milestone - as_at <= window days for some milestone, in portable SQL."""
     day = schema.day_number(as_at)
-    from sqlalchemy import or_
-
     return and_(
         c.end_day.is_(None),
         or_(*[and_(c.start_day + 7 * w - day >= 0, c.start_day + 7 * w - day <= window) for w in milestones]),
@@ -102,8 +100,6 @@ def office_overview(conn: Connection, actor: Actor, as_at: dt.date, window: int 
     """Teams and advisers the actor may see, with caseload sizes and approaching counts."""
     st, tt, ot = schema.Staff.__table__, schema.Team.__table__, schema.Office.__table__
     c = schema.Claim.__table__
-    from sqlalchemy import case
-
     per_adviser = (
         select(
             c.c.adviser_id,
@@ -158,8 +154,6 @@ class OpenClaimRow:
 
 def open_claims(conn: Connection, actor: Actor, adviser_id: str, as_at: dt.date, limit: int = 500) -> list[OpenClaimRow]:
     """An adviser's open claims with weeks on benefit and the next milestone, within the actor's scope."""
-    from caseload.measures.clock import next_milestone
-
     c, cu = schema.Claim.__table__, schema.Customer.__table__
     rows = conn.execute(
         select(c.c.id, c.c.benefit, c.c.claim_start, cu.c.name)
