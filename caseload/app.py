@@ -24,7 +24,7 @@ from textual.widgets import Input, TextArea
 
 from caseload import config as config_mod
 from caseload.clock import Clock
-from caseload.store.access import ADMIN, Actor
+from caseload.store.access import ADMIN, Actor, Role
 from caseload.store.errors import StoreError
 from caseload.store.info import ImportRow
 
@@ -99,6 +99,12 @@ def load_identity(conn: Connection, staff_id: str) -> Identity:
     return Identity(actor, office_name(conn, actor.office_id) or "")
 
 
+def _find_customer_provider():  # noqa: ANN202
+    from caseload.screens.customer import FindCustomer
+
+    return FindCustomer
+
+
 def read_data_date(engine: Engine) -> DataDate:
     from caseload.store.info import latest_import
 
@@ -109,6 +115,8 @@ def read_data_date(engine: Engine) -> DataDate:
 class CaseloadApp(App[None]):
     TITLE = "caseload"
     CSS_PATH = "app.tcss"
+    # Typing in the palette also searches customers (within the user's scope).
+    COMMANDS = App.COMMANDS | {_find_customer_provider}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
         Binding("q", "quit_key", "Quit", show=False, id="quit_q"),
@@ -153,9 +161,26 @@ class CaseloadApp(App[None]):
     # The frame
 
     def get_default_screen(self) -> Screen:
+        return self.home_screen(self.identity)
+
+    @staticmethod
+    def home_screen(identity: Identity | None) -> Screen:
+        """An adviser's home is their own caseload; everyone else's is the teams and advisers they may see."""
+        from caseload.screens.caseload import CaseloadScreen, adviser_home
         from caseload.screens.home import HomeScreen
 
+        if adviser_home(identity):
+            return CaseloadScreen(home=True)
         return HomeScreen()
+
+    @staticmethod
+    def _is_home_for(screen: Screen, identity: Identity | None) -> bool:
+        from caseload.screens.caseload import CaseloadScreen, adviser_home
+        from caseload.screens.home import HomeScreen
+
+        if adviser_home(identity):
+            return isinstance(screen, CaseloadScreen) and screen.home
+        return isinstance(screen, HomeScreen)
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
@@ -179,7 +204,10 @@ class CaseloadApp(App[None]):
     # Keys
 
     def _typing(self) -> bool:
-        return isinstance(self.focused, (Input, TextArea))
+        from caseload.screens.dialogs import EditDialog
+
+        # In a dialog every letter may be someone's answer: q and ? never quit or open help there.
+        return isinstance(self.focused, (Input, TextArea)) or isinstance(self.screen, EditDialog)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("quit_key", "help_key") and self._typing():
@@ -221,13 +249,50 @@ class CaseloadApp(App[None]):
             return
         self.config = self.config.with_identity(self.db_key, identity.actor.id)
         self._save_config()
-        # Screens opened as someone else show what they were allowed to see: back to home.
-        from caseload.screens.home import HomeScreen
-
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, HomeScreen):
+        # Screens opened as someone else show what they were allowed to see: back to home,
+        # which is the caseload for an adviser and the teams for everyone else.
+        while len(self.screen_stack) > 1:
             self.pop_screen()
         self.identity = identity
+        if not self._is_home_for(self.screen, identity):
+            # The first screen of the stack was never pushed, so it has no result callback for
+            # switch_screen to pop: give it an empty one, then replace it.
+            if not self.screen._result_callbacks:
+                self.screen._push_result_callback(self, None)
+            self.switch_screen(self.home_screen(identity))
         self.load_data_date()
+
+    # Caseloads, customers and actions
+
+    def action_find_customer(self) -> None:
+        from caseload.screens.customer import open_find_customer
+
+        open_find_customer(self)
+
+    def action_my_actions(self) -> None:
+        from caseload.screens.actions import MyActionsScreen
+
+        if self.identity is not None and not isinstance(self.screen, MyActionsScreen):
+            self.push_screen(MyActionsScreen())
+
+    def action_switch_adviser(self) -> None:
+        from caseload.screens.caseload import CaseloadScreen
+        from caseload.screens.dialogs import AdviserChooser
+
+        if self.identity is None:
+            return
+        current = self.screen.target.adviser_id if isinstance(self.screen, CaseloadScreen) else None
+        self.push_screen(AdviserChooser(current), self._adviser_chosen)
+
+    def _adviser_chosen(self, target) -> None:  # noqa: ANN001
+        from caseload.screens.caseload import CaseloadScreen
+
+        if target is None:
+            return
+        # One caseload at a time: the chosen one replaces whatever was open above home.
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(CaseloadScreen(target))
 
     # Themes
 
@@ -247,6 +312,12 @@ class CaseloadApp(App[None]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Switch identity", "Choose who you are acting as", self.action_switch_identity)
+        if self.identity is not None:
+            yield SystemCommand("Find customer", "By name, customer id, claim id or the last 3 of the NI number",
+                                self.action_find_customer)
+            yield SystemCommand("My actions", "Your open actions by due date, overdue first", self.action_my_actions)
+            if self.identity.actor.role is not Role.ADVISER:
+                yield SystemCommand("Switch adviser", "Show another adviser's caseload", self.action_switch_adviser)
         yield SystemCommand("Theme: high contrast", "White on black with yellow highlights",
                             lambda: setattr(self, "theme", HIGH_CONTRAST_THEME))
         yield SystemCommand("Theme: standard", f"The default theme ({DEFAULT_THEME})",

@@ -17,14 +17,15 @@ from textual.widgets import Static
 from caseload import config as config_mod
 from caseload.app import DEFAULT_THEME, HIGH_CONTRAST_THEME, CaseloadApp
 from caseload.clock import FixedClock
-from caseload.screens.adviser import ROW_CAP, AdviserScreen, count_text
+from caseload.screens.caseload import CaseloadScreen
 from caseload.screens.help import HelpScreen
 from caseload.screens.home import HomeScreen
 from caseload.screens.identity import IdentityScreen
 from caseload.store.access import actor_for
 from caseload.store.db import describe, resolve_url
 from caseload.store.errors import StoreError
-from caseload.store.info import AdviserSummary, OpenClaimRow, latest_import, office_overview, open_claims
+from caseload.store.caseload import CaseloadQuery, CaseloadRow, caseload
+from caseload.store.info import latest_import, office_overview
 from caseload.widgets.table import KeyedTable
 from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
 
@@ -57,14 +58,15 @@ def overview(db: Path, staff_id: str, clock):  # noqa: ANN001, ANN201
         engine.dispose()
 
 
-def claims(db: Path, staff_id: str, adviser_id: str, clock) -> list[OpenClaimRow]:  # noqa: ANN001
+def claims(db: Path, staff_id: str, adviser_id: str, clock) -> list[CaseloadRow]:  # noqa: ANN001
+    """The first page of an adviser's caseload as the store gives it, most urgent first."""
     from caseload.store.db import open_database
 
     engine = open_database(str(db), clock)
     try:
         with engine.connect() as conn:
             actor = actor_for(conn, staff_id)
-            return open_claims(conn, actor, adviser_id, latest_import(conn).as_at, limit=ROW_CAP)
+            return caseload(conn, actor, latest_import(conn).as_at, CaseloadQuery(adviser_id=adviser_id)).rows
     finally:
         engine.dispose()
 
@@ -116,19 +118,19 @@ async def test_first_start_asks_who_you_are_and_remembers(make_app, demo, demo_d
         await choose(pilot, table, f"staff:{adviser_id}")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        # An adviser's home is their own caseload, in place of the teams screen.
+        assert isinstance(app.screen, CaseloadScreen) and app.screen.home
+        assert [type(s) for s in app.screen_stack] == [CaseloadScreen]
         assert actor.name in header(app) and "adviser" in header(app)
-        # An adviser sees their team's total and their own row, not colleagues one by one.
-        (team,) = teams
-        home = app.screen.query_one("#teams", KeyedTable)
-        assert home.row_keys == [f"team:{team.id}", f"adviser:{adviser_id}"]
+        own = claims(demo_db, adviser_id, adviser_id, demo.clock)
+        assert app.screen.query_one("#caseload", KeyedTable).row_keys == [c.claim_id for c in own]
     saved = json.loads((config_dir / config_mod.FILE_NAME).read_text())
     assert saved["identities"] == {describe(resolve_url(str(demo_db))): adviser_id}
 
     again = make_app()
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert isinstance(again.screen, HomeScreen)
+        assert isinstance(again.screen, CaseloadScreen) and again.screen.home
         assert not any(isinstance(s, IdentityScreen) for s in again.screen_stack)
         assert actor.name in header(again)
 
@@ -213,7 +215,7 @@ async def test_a_week_old_is_not_stale(make_app, demo) -> None:
         assert "(7 days old)" in header(app)
 
 
-async def test_enter_on_adviser_lists_their_claims_and_escape_returns(make_app, demo, demo_db) -> None:
+async def test_enter_on_adviser_opens_their_caseload_and_escape_returns(make_app, demo, demo_db) -> None:
     _, as_at, (team,) = overview(demo_db, demo.first_manager, demo.clock)
     adviser = team.advisers[2]
     expected = claims(demo_db, demo.first_manager, adviser.id, demo.clock)
@@ -224,16 +226,14 @@ async def test_enter_on_adviser_lists_their_claims_and_escape_returns(make_app, 
         await choose(pilot, home, f"adviser:{adviser.id}")
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, AdviserScreen)
-        table = app.screen.query_one("#claims", KeyedTable)
+        assert isinstance(app.screen, CaseloadScreen)
+        table = app.screen.query_one("#caseload", KeyedTable)
         assert table.row_keys == [c.claim_id for c in expected]
-        for c in (expected[0], expected[-1], next(c for c in expected if c.next_milestone != "beyond 52")):
-            assert cells(table, c.claim_id) == [c.claim_id, c.customer, c.benefit, c.claim_start.isoformat(),
-                                                str(c.weeks), c.next_milestone]
+        for c in (expected[0], expected[-1]):
+            row = cells(table, c.claim_id)
+            assert row[0] == f"{c.customer_name} {c.nino}" and row[2] == c.runway and row[3] == str(c.weeks)
         title = text(app.screen.query_one("#screen-title", Static))
         assert adviser.name in title and f"as at {as_at.isoformat()}" in title
-        count = text(app.screen.query_one("#claims-count", Static))
-        assert f"{len(expected)} open claims" in count and f"{adviser.approaching} approaching" in count
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
@@ -253,29 +253,31 @@ async def test_home_starts_on_the_first_adviser_and_a_team_total_opens_nothing(m
         assert isinstance(app.screen, HomeScreen)
 
 
-async def test_switching_identity_from_deeper_screens_returns_home(make_app, demo) -> None:
+async def test_switching_identity_from_deeper_screens_returns_home(make_app, demo, demo_db) -> None:
     app = make_app(as_staff=demo.first_manager)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert isinstance(app.screen, AdviserScreen)
+        assert isinstance(app.screen, CaseloadScreen)
         app.action_switch_identity()
         await settle(pilot)
         table = app.screen.query_one("#staff", KeyedTable)
         await choose(pilot, table, "staff:A0001")
         await pilot.press("enter")
         await settle(pilot)
-        assert [type(s) for s in app.screen_stack] == [HomeScreen]
+        # An adviser's home is their caseload: it replaces the teams screen at the bottom of the stack.
+        assert [type(s) for s in app.screen_stack] == [CaseloadScreen]
         assert app.identity.actor.id == "A0001"
-        assert app.screen.query_one("#teams", KeyedTable).cursor_key == "adviser:A0001"
-
-
-def test_a_capped_list_says_so() -> None:
-    adviser = AdviserSummary("A1", "Ann", "Team A", caseload=812, approaching=40)
-    row = OpenClaimRow("C1", "X", "JSA", dt.date(2026, 1, 1), 3, "13w in 70d")
-    assert count_text([row] * (ROW_CAP + 1), adviser).startswith(f"Showing the first {ROW_CAP} of 812 open claims")
-    assert count_text([row] * 3, adviser).startswith("3 open claims")
+        expected = claims(demo_db, "A0001", "A0001", demo.clock)
+        assert app.screen.query_one("#caseload", KeyedTable).row_keys == [c.claim_id for c in expected]
+        # And back: a manager's home is the teams screen again.
+        app.action_switch_identity()
+        await settle(pilot)
+        await choose(pilot, app.screen.query_one("#staff", KeyedTable), f"staff:{demo.first_manager}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [type(s) for s in app.screen_stack] == [HomeScreen]
 
 
 @pytest.mark.parametrize("key", ["question_mark", "f1"])
@@ -288,7 +290,7 @@ async def test_help_opens_for_the_screen_and_escape_closes(make_app, demo, key) 
         assert isinstance(app.screen, HelpScreen)
         assert text(app.screen.query_one("#help-title", Static)) == "Help: Teams and advisers"
         described = dict(app.screen.keys)
-        assert described["⏎"] == "Adviser's claims" and described["^q"] == "Quit"
+        assert described["⏎"] == "Open caseload" and described["^q"] == "Quit"
         assert described["↓ j"] == "Cursor down"
         await pilot.press("escape")
         await settle(pilot)

@@ -81,7 +81,7 @@ def table_rows(overview: Overview) -> list[tuple[str, tuple]]:
 
 
 class TeamTable(KeyedTable):
-    BINDINGS = [Binding("enter", "select_cursor", "Adviser's claims", id="open")]
+    BINDINGS = [Binding("enter", "select_cursor", "Open caseload", id="open")]
 
 
 class HomeScreen(FrameScreen):
@@ -89,10 +89,11 @@ class HomeScreen(FrameScreen):
     HELP_TEXT = (
         "The teams and advisers you may see, with each one's open claims (caseload) and how many "
         "are approaching a 13, 26 or 52-week milestone, counted as at the latest import's date. "
-        "Advisers see their own caseload and their team's total; team managers see their team; "
-        "team leaders see every team in their office.\n\n"
-        "Choose an adviser's row and press enter to list their open claims. "
-        "Switch identity and theme from the command palette (ctrl+p)."
+        "Team managers see their team; team leaders see every team in their office (an adviser's "
+        "home is their own caseload instead).\n\n"
+        "Choose an adviser's row and press enter to open their caseload. From the command palette "
+        "(ctrl+p): find a customer, your actions, switch adviser (every adviser you may see, or all their "
+        "claims at once), switch identity and theme."
     )
     BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
 
@@ -180,7 +181,7 @@ class HomeScreen(FrameScreen):
             self._note("No teams yet: teams and advisers arrive with the first claims extract.")
         else:
             self._note(f"Approaching: a 13, 26 or 52-week milestone in the next {o.window} days, "
-                       f"as at {o.as_at.isoformat()}. Enter on an adviser lists their open claims.")
+                       f"as at {o.as_at.isoformat()}. Enter on an adviser opens their caseload.")
 
     def _note(self, text: str) -> None:
         self.query_one("#home-note", Static).update(text)
@@ -193,12 +194,11 @@ class HomeScreen(FrameScreen):
 
     @on(DataTable.RowSelected, "#teams")
     def open_row(self, event: DataTable.RowSelected) -> None:
-        from caseload.screens.adviser import AdviserScreen
+        from caseload.screens.caseload import CaseloadScreen, Target
 
         key = event.row_key.value or ""
         adviser = self.adviser(key)
         if adviser is None:
-            self.notify("That row is a team's total: choose an adviser's row to list their claims.")
+            self.notify("That row is a team's total: choose an adviser's row to open their caseload.")
             return
-        assert self.overview is not None
-        self.app.push_screen(AdviserScreen(adviser, self.overview.as_at))
+        self.app.push_screen(CaseloadScreen(Target(adviser.id, adviser.name)))
