@@ -31,7 +31,7 @@ from caseload.widgets.merge_table import MergeTable
 from caseload.widgets.rag import rag_badge
 
 PAGE = 200
-FILTER_DELAY = 0.15  # seconds of quiet typing before the filter runs
+FILTER_DELAY = 0.05  # seconds of quiet typing before the filter runs
 LOAD_MORE_WITHIN = 5  # rows from the bottom at which the next page is fetched
 
 FLAG_WORDS = {
