@@ -275,6 +275,14 @@ class CaseloadApp(App[None]):
         if self.identity is not None and not isinstance(self.screen, MyActionsScreen):
             self.push_screen(MyActionsScreen())
 
+    def action_my_conferences(self) -> None:
+        from caseload.screens.conference_summary import ConferenceListScreen
+
+        if self.identity is None or isinstance(self.screen, ConferenceListScreen):
+            return
+        actor = self.identity.actor
+        self.push_screen(ConferenceListScreen(actor.id, actor.name))
+
     def action_switch_adviser(self) -> None:
         from caseload.screens.caseload import CaseloadScreen
         from caseload.screens.dialogs import AdviserChooser
@@ -316,7 +324,10 @@ class CaseloadApp(App[None]):
             yield SystemCommand("Find customer", "By name, customer id, claim id or the last 3 of the NI number",
                                 self.action_find_customer)
             yield SystemCommand("My actions", "Your open actions by due date, overdue first", self.action_my_actions)
-            if self.identity.actor.role is not Role.ADVISER:
+            if self.identity.actor.role is Role.ADVISER:
+                yield SystemCommand("My conferences", "Your caseload conferences and their summaries (read only)",
+                                    self.action_my_conferences)
+            else:
                 yield SystemCommand("Switch adviser", "Show another adviser's caseload", self.action_switch_adviser)
         yield SystemCommand("Theme: high contrast", "White on black with yellow highlights",
                             lambda: setattr(self, "theme", HIGH_CONTRAST_THEME))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,6 +16,7 @@ from textual.worker import get_current_worker
 
 from caseload.app import DataDate, Identity
 from caseload.store.access import Actor, Role
+from caseload.store.conference import AdviserConference
 from caseload.store.errors import StoreError
 from caseload.store.info import AdviserSummary, ImportRow, TeamSummary
 from caseload.screens.base import FrameScreen
@@ -29,10 +30,12 @@ class Overview:
     as_at: dt.date
     window: int
     teams: tuple[TeamSummary, ...]
+    conferences: dict[str, AdviserConference] = field(default_factory=dict)  # by adviser id
 
 
 def read_overview(engine, actor: Actor, today: dt.date) -> Overview:  # noqa: ANN001
     from caseload.store import settings
+    from caseload.store.conference import last_conferences
     from caseload.store.info import latest_import, office_overview
 
     with engine.connect() as conn:
@@ -40,7 +43,9 @@ def read_overview(engine, actor: Actor, today: dt.date) -> Overview:  # noqa: AN
         as_at = latest.as_at if latest else today
         window = settings.load(conn).approaching_days
         teams = office_overview(conn, actor, as_at, window)
-    return Overview(actor, latest, as_at, window, tuple(teams))
+        # Conferences are held on real days, so "overdue" is against today, not the extract's date.
+        conferences = {c.adviser_id: c for c in last_conferences(conn, actor, today)}
+    return Overview(actor, latest, as_at, window, tuple(teams), conferences)
 
 
 def title_for(actor: Actor, teams: tuple[TeamSummary, ...]) -> str:
@@ -68,15 +73,30 @@ def _num(n: int | str) -> Text:
     return Text(str(n), justify="right")
 
 
+def conference_text(c: AdviserConference | None) -> str:
+    """The adviser's last finished conference: its date or "never", "overdue" past 31 days, and
+    "in progress" when one is started and not finished."""
+    if c is None:
+        return ""
+    words = [c.last_on.isoformat() if c.last_on else "never"]
+    if c.overdue:
+        words.append("overdue")
+    text = " ".join(words)
+    if c.unfinished_on is not None:
+        text += " · in progress"
+    return text
+
+
 def table_rows(overview: Overview) -> list[tuple[str, tuple]]:
     many_offices = len({t.office for t in overview.teams}) > 1
     rows: list[tuple[str, tuple]] = []
     for t in overview.teams:
         name = f"{t.name} ({t.office})" if many_offices else t.name
         rows.append((f"team:{t.id}", (Text(f"{name}: team total", style="bold"), "", _num(t.caseload),
-                                      _num(t.approaching))))
+                                      _num(t.approaching), "")))
         for a in t.advisers:
-            rows.append((f"adviser:{a.id}", (f"  {a.name}", a.id, _num(a.caseload), _num(a.approaching))))
+            rows.append((f"adviser:{a.id}", (f"  {a.name}", a.id, _num(a.caseload), _num(a.approaching),
+                                             conference_text(overview.conferences.get(a.id)))))
     return rows
 
 
@@ -91,11 +111,19 @@ class HomeScreen(FrameScreen):
         "are approaching a 13, 26 or 52-week milestone, counted as at the latest import's date. "
         "Team managers see their team; team leaders see every team in their office (an adviser's "
         "home is their own caseload instead).\n\n"
-        "Choose an adviser's row and press enter to open their caseload. From the command palette "
-        "(ctrl+p): find a customer, your actions, switch adviser (every adviser you may see, or all their "
-        "claims at once), switch identity and theme."
+        "Last conference: the date of the adviser's last finished caseload conference (or \"never\"), "
+        "marked \"overdue\" when it is more than 31 days before today (conferences are at least monthly), "
+        "and \"in progress\" when one has been started and not finished.\n\n"
+        "Choose an adviser's row and press enter to open their caseload; c starts their conference (or "
+        "resumes the unfinished one) after asking its date; o lists their past conferences and summaries. "
+        "From the command palette (ctrl+p): find a customer, your actions, switch adviser (every adviser "
+        "you may see, or all their claims at once), switch identity and theme."
     )
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="refresh")]
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("c", "conference", "Conference", id="home_conference"),
+        Binding("o", "conferences", "Past conferences", id="home_conferences"),
+    ]
 
     class Loaded(Message):
         def __init__(self, overview: Overview) -> None:
@@ -123,7 +151,13 @@ class HomeScreen(FrameScreen):
         table.add_column("Staff ID", key="id")
         table.add_column("Open claims", key="caseload")
         table.add_column("Approaching", key="approaching")
+        table.add_column("Last conference", key="conference")
         self.watch(self.app, "identity", self._identity_changed)
+
+    def on_screen_resume(self) -> None:
+        # Back from a conference: its column may have changed.
+        if self.overview is not None and self.caseload.identity is not None:
+            self.load(self.caseload.identity.actor)
 
     def _identity_changed(self, identity: Identity | None) -> None:
         if identity is None:
@@ -181,7 +215,7 @@ class HomeScreen(FrameScreen):
             self._note("No teams yet: teams and advisers arrive with the first claims extract.")
         else:
             self._note(f"Approaching: a 13, 26 or 52-week milestone in the next {o.window} days, "
-                       f"as at {o.as_at.isoformat()}. Enter on an adviser opens their caseload.")
+                       f"as at {o.as_at.isoformat()}. Enter on an adviser opens their caseload; c their conference.")
 
     def _note(self, text: str) -> None:
         self.query_one("#home-note", Static).update(text)
@@ -191,6 +225,28 @@ class HomeScreen(FrameScreen):
             return None
         staff_id = key.split(":", 1)[1]
         return next((a for t in self.overview.teams for a in t.advisers if a.id == staff_id), None)
+
+    def _cursor_adviser(self, doing: str) -> AdviserSummary | None:
+        adviser = self.adviser(self.query_one(TeamTable).cursor_key or "")
+        if adviser is None:
+            self.notify(f"That row is a team's total: choose an adviser's row to {doing}.")
+        return adviser
+
+    def action_conference(self) -> None:
+        from caseload.screens.conference_summary import start_conference
+
+        adviser = self._cursor_adviser("start their conference")
+        if adviser is None or self.overview is None:
+            return
+        line = self.overview.conferences.get(adviser.id)
+        start_conference(self.app, adviser.id, adviser.name, line.unfinished_on if line else None)
+
+    def action_conferences(self) -> None:
+        from caseload.screens.conference_summary import ConferenceListScreen
+
+        adviser = self._cursor_adviser("list their conferences")
+        if adviser is not None:
+            self.app.push_screen(ConferenceListScreen(adviser.id, adviser.name))
 
     @on(DataTable.RowSelected, "#teams")
     def open_row(self, event: DataTable.RowSelected) -> None:

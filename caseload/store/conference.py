@@ -1043,6 +1043,45 @@ def find_conferences(conn: Connection, actor: Actor, adviser_id: str | None = No
     return [r.id for r in rows]
 
 
+@dataclass(frozen=True)
+class ConferenceLine:
+    """One of an adviser's conferences, for a list to open it from."""
+
+    id: int
+    adviser_id: str
+    adviser_name: str
+    held_on: dt.date
+    status: str  # in_progress | finished
+    manager_id: str
+    manager_name: str
+    finished_at: dt.datetime | None
+    items: int
+    discussed: int
+    skipped: int
+
+
+def list_conferences(conn: Connection, actor: Actor, adviser_id: str) -> list[ConferenceLine]:
+    """Every conference held with `adviser_id`, newest first (the adviser reads their own)."""
+    adviser = _adviser(conn, adviser_id)
+    _require_read(actor, adviser)
+    cf, ci = schema.Conference.__table__, schema.ConferenceItem.__table__
+    names = _staff_names(conn)
+
+    def n(status: str):  # noqa: ANN202
+        return func.coalesce(func.sum(case((ci.c.status == status, 1), else_=0)), 0)
+
+    rows = conn.execute(
+        select(cf.c.id, cf.c.held_on, cf.c.status, cf.c.manager_id, cf.c.finished_at, func.count(ci.c.id),
+               n("discussed"), n("skipped"))
+        .select_from(cf.outerjoin(ci, ci.c.conference_id == cf.c.id))
+        .where(cf.c.adviser_id == adviser.id)
+        .group_by(cf.c.id, cf.c.held_on, cf.c.held_day, cf.c.status, cf.c.manager_id, cf.c.finished_at)
+        .order_by(desc(cf.c.held_day))
+    ).all()
+    return [ConferenceLine(r[0], adviser.id, adviser.name, r[1], r[2], r[3], names.get(r[3], r[3]), _aware(r[4]),
+                           int(r[5]), int(r[6]), int(r[7])) for r in rows]
+
+
 def _visible_staff(actor: Actor, st):  # noqa: ANN001, ANN202
     """Advisers whose conferences the actor may see."""
     if actor.is_admin:

@@ -1,0 +1,316 @@
+"""A conference's one-page summary (counts, then each customer), and the list of an adviser's conferences.
+
+Both read only. The summary is the store's conference_summary, in the same words as the exported one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from caseload.screens.base import BackScreen
+from caseload.store.access import Actor, Role
+from caseload.store.conference import ConferenceLine, ConferenceSummary, SummaryItem
+from caseload.store.errors import StoreError
+from caseload.widgets.conference_item import action_text, expected_text, one_line, rag_review_text
+from caseload.widgets.table import KeyedTable
+
+INTERNAL = "Internal to the team: RAG ratings and plans are not for customers."
+
+
+def read_summary(engine, actor: Actor, conference_id: int) -> ConferenceSummary:  # noqa: ANN001
+    from caseload.store.conference import conference_summary
+
+    with engine.connect() as conn:
+        return conference_summary(conn, actor, conference_id)
+
+
+def counts_text(s: ConferenceSummary) -> str:
+    c = s.counts
+    return (f"Discussed {c.discussed} · RAG changes {c.rag_changes} · New actions {c.new_actions} · "
+            f"Carried actions {c.carried_actions}")
+
+
+def counts_detail(s: ConferenceSummary) -> str:
+    c = s.counts
+    pending = f", {c.pending} not reached" if c.pending else ""
+    return (f"{c.discussed} discussed of {c.items} on the agenda, {c.skipped} skipped{pending}; "
+            f"{c.done_actions} earlier action{'s' if c.done_actions != 1 else ''} marked done.")
+
+
+def head_text(s: ConferenceSummary) -> str:
+    if s.status == "finished":
+        status = f"finished {s.finished_at:%Y-%m-%d %H:%M} UTC" if s.finished_at else "finished"
+    else:
+        status = "IN PROGRESS: not finished, so this summary is partial"
+    return (f"Adviser {s.adviser_name} ({s.adviser_id}) · team {s.team or 'none'} · run by {s.manager_name} "
+            f"({s.manager_id})\nConference {s.held_on.isoformat()} · {status} · attended: "
+            f"{s.attendees or 'not recorded yet'}\n{INTERNAL}")
+
+
+def item_heading(it: SummaryItem) -> str:
+    state = {"discussed": "discussed", "skipped": f"skipped: {one_line(it.skip_reason)}",
+             "pending": "not reached"}[it.status]
+    return f"{it.position + 1}. {it.customer_name or it.customer_id} · claim {it.claim_id} ({state})"
+
+
+def item_lines(it: SummaryItem) -> list[tuple[str, str]]:
+    if it.status != "discussed":
+        return [("Why on the agenda", it.reasons)]
+    lines = [("Done so far", one_line(it.done_so_far)), ("Plan", one_line(it.plan)),
+             ("Expected off-flow", expected_text(it.expected_offflow, it.expected_offflow_unknown, it.offflow_note)),
+             ("RAG", rag_review_text(it.rag_review, it.rag_before, it.rag_after, it.rag_reason, it.status))]
+    for label, actions in (("New actions", it.new_actions), ("Earlier actions done", it.done_actions),
+                           ("Earlier actions carried", it.carried_actions)):
+        if actions:
+            lines.append((label, "; ".join(action_text(a) for a in actions)))
+    return lines
+
+
+def items_text(s: ConferenceSummary) -> Text:
+    text = Text()
+    if not s.items:
+        text.append("Nobody was on the agenda.")
+    for n, it in enumerate(s.items):
+        if n:
+            text.append("\n\n")
+        text.append(item_heading(it), style="bold")
+        for label, value in item_lines(it):
+            text.append(f"\n  {label}: ", style="bold")
+            text.append(value)
+    return text
+
+
+class SummaryScreen(BackScreen):
+    SCREEN_NAME = "Conference summary"
+    HELP_TEXT = (
+        "The one-page summary of one caseload conference, read only: who it was with, who ran it, when "
+        "it finished and who attended (a conference not yet finished says so: its summary is partial). "
+        "Then the counts: customers discussed, RAG ratings changed, new actions set, and earlier actions "
+        "carried forward (with how many were skipped, not reached, and earlier actions marked done). Then "
+        "each customer in agenda order: what has been done, the plan, the expected off-flow date (or why "
+        "it is not known), the RAG review, and the actions set, done and carried; a skipped customer "
+        "shows the reason. It is the same summary `caseload export conference` writes. Arrows and page "
+        "keys scroll; escape goes back."
+    )
+
+    class Loaded(Message):
+        def __init__(self, summary: ConferenceSummary) -> None:
+            super().__init__()
+            self.summary = summary
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, conference_id: int) -> None:
+        super().__init__()
+        self.conference_id = conference_id
+        self.summary: ConferenceSummary | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="summary-body"):
+            yield Static("Loading…", id="summary-head", markup=False)
+            yield Static("", id="summary-counts", markup=False)
+            yield Static("", id="summary-detail", markup=False)
+            yield Static("", id="summary-items")
+
+    def on_mount(self) -> None:
+        self.query_one("#summary-body").focus()
+        identity = self.caseload.identity
+        if identity is not None:
+            self.load(identity.actor)
+
+    @work(thread=True, exclusive=True, group="conference-summary")
+    def load(self, actor: Actor) -> None:
+        try:
+            summary = read_summary(self.caseload.engine, actor, self.conference_id)
+        except StoreError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        except SQLAlchemyError as exc:
+            self.post_message(self.Failed(f"The summary could not be read ({exc.__class__.__name__}); "
+                                          "press escape and try again."))
+            return
+        self.post_message(self.Loaded(summary))
+
+    def on_summary_screen_failed(self, message: Failed) -> None:
+        self.query_one("#summary-head", Static).update(f"⚠ {message.text}")
+
+    def on_summary_screen_loaded(self, message: Loaded) -> None:
+        s = self.summary = message.summary
+        self.set_title(f"Conference summary · {s.adviser_name} ({s.adviser_id}) · {s.held_on.isoformat()}")
+        self.query_one("#summary-head", Static).update(head_text(s))
+        self.query_one("#summary-counts", Static).update(counts_text(s))
+        self.query_one("#summary-detail", Static).update(counts_detail(s))
+        self.query_one("#summary-items", Static).update(items_text(s))
+
+
+# An adviser's conferences
+
+
+def read_conferences(engine, actor: Actor, adviser_id: str) -> list[ConferenceLine]:  # noqa: ANN001
+    from caseload.store.conference import list_conferences
+
+    with engine.connect() as conn:
+        return list_conferences(conn, actor, adviser_id)
+
+
+def conference_rows(lines: list[ConferenceLine]) -> list[tuple[str, tuple]]:
+    rows = []
+    for c in lines:
+        if c.status == "finished":
+            state = f"finished {c.finished_at:%Y-%m-%d %H:%M}" if c.finished_at else "finished"
+        else:
+            state = "in progress"
+        rows.append((str(c.id), (Text(c.held_on.isoformat()), state, f"{c.manager_name} ({c.manager_id})",
+                                 f"{c.discussed} discussed, {c.skipped} skipped of {c.items}")))
+    return rows
+
+
+class ConferencesTable(KeyedTable):
+    BINDINGS = [Binding("enter", "select_cursor", "Open", id="conferences_open")]
+
+
+class ConferenceListScreen(BackScreen):
+    SCREEN_NAME = "Conferences"
+    HELP_TEXT = (
+        "Every caseload conference held with one adviser, newest first: the date, whether it is finished "
+        "(and when) or still in progress, who ran it, and how many customers were discussed and skipped "
+        "of those on its agenda. Enter opens the conference (read only when it is finished, or for the "
+        "adviser); v shows its one-page summary; c starts today's conference or resumes the unfinished "
+        "one (the adviser's team manager or a team leader of their office only). Escape goes back."
+    )
+    BINDINGS = [
+        Binding("v", "summary", "Summary", id="conferences_summary"),
+        Binding("c", "conference", "Start or resume", id="conferences_start"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, lines: list[ConferenceLine]) -> None:
+            super().__init__()
+            self.lines = lines
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, adviser_id: str, adviser_name: str = "") -> None:
+        super().__init__()
+        self.adviser_id = adviser_id
+        self.adviser_name = adviser_name
+        self.lines: list[ConferenceLine] = []
+        self.loaded = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Loading…", id="conferences-note", markup=False)
+        yield ConferencesTable(id="conferences")
+
+    def on_mount(self) -> None:
+        table = self.query_one(ConferencesTable)
+        for key, label in (("on", "Date"), ("status", "Status"), ("by", "Run by"), ("items", "Customers")):
+            table.add_column(label, key=key)
+        table.focus()
+        self.set_title(self._title())
+        self.reload()
+
+    def _title(self) -> str:
+        identity = self.caseload.identity
+        if identity is not None and identity.actor.id == self.adviser_id:
+            return "Your caseload conferences"
+        return f"Caseload conferences · {self.adviser_name or self.adviser_id} ({self.adviser_id})"
+
+    def on_screen_resume(self) -> None:
+        if self.loaded:
+            self.reload()
+
+    def reload(self) -> None:
+        identity = self.caseload.identity
+        if identity is not None:
+            self.load(identity.actor)
+
+    @work(thread=True, exclusive=True, group="conference-list")
+    def load(self, actor: Actor) -> None:
+        try:
+            lines = read_conferences(self.caseload.engine, actor, self.adviser_id)
+        except (StoreError, SQLAlchemyError) as exc:
+            self.post_message(self.Failed(f"The conferences could not be read: {exc}"))
+            return
+        self.post_message(self.Loaded(lines))
+
+    def on_conference_list_screen_failed(self, message: Failed) -> None:
+        self.query_one("#conferences-note", Static).update(f"⚠ {message.text}")
+
+    def on_conference_list_screen_loaded(self, message: Loaded) -> None:
+        self.lines = message.lines
+        self.loaded = True
+        if self.lines:
+            self.adviser_name = self.lines[0].adviser_name
+            self.set_title(self._title())
+        self.query_one(ConferencesTable).set_rows(conference_rows(self.lines))
+        self.note("No conferences yet." if not self.lines else
+                  f"{len(self.lines)} conference{'s' if len(self.lines) != 1 else ''}. Enter opens one; "
+                  "v shows its summary.")
+
+    def note(self, text: str, problem: bool = False) -> None:
+        self.query_one("#conferences-note", Static).update(f"⚠ {text}" if problem else text)
+
+    def _selected(self) -> ConferenceLine | None:
+        key = self.query_one(ConferencesTable).cursor_key
+        return next((c for c in self.lines if str(c.id) == key), None)
+
+    @on(DataTable.RowSelected, "#conferences")
+    def _open(self, event: DataTable.RowSelected) -> None:
+        from caseload.screens.conference import ConferenceScreen
+
+        if event.row_key.value:
+            self.app.push_screen(ConferenceScreen(int(event.row_key.value)))
+
+    def action_summary(self) -> None:
+        line = self._selected()
+        if line is None:
+            self.note("There is no conference to summarise yet.", problem=True)
+            return
+        self.app.push_screen(SummaryScreen(line.id))
+
+    def action_conference(self) -> None:
+        identity = self.caseload.identity
+        if identity is None:
+            return
+        if identity.actor.role is Role.ADVISER:
+            self.note("Only your team manager or a team leader of your office starts or records your caseload "
+                      "conference; you can read yours here.", problem=True)
+            return
+        unfinished = next((c for c in self.lines if c.status != "finished"), None)
+        start_conference(self.app, self.adviser_id, self.adviser_name,
+                         unfinished.held_on if unfinished else None)
+
+
+def start_conference(app, adviser_id: str, adviser_name: str, unfinished_on: dt.date | None) -> None:  # noqa: ANN001
+    """Ask the date (today by the app's clock, or the unfinished conference's), then open the conference."""
+    from caseload.screens.conference import ConferenceScreen
+    from caseload.screens.conference_dialogs import StartConferenceDialog
+
+    if unfinished_on is not None:
+        on = unfinished_on
+        note = (f"{adviser_name}'s conference of {on.isoformat()} is not finished: saving resumes it where it "
+                "was left.")
+    else:
+        on = app.clock.today()
+        note = "Today, by the app's clock. A conference is recorded on the day it is held (or later), not before."
+
+    def opened(conference_id: int | None) -> None:
+        if conference_id is not None:
+            app.push_screen(ConferenceScreen(conference_id))
+
+    app.push_screen(StartConferenceDialog(adviser_id, adviser_name, on, note), opened)
