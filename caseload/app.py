@@ -283,6 +283,12 @@ class CaseloadApp(App[None]):
         actor = self.identity.actor
         self.push_screen(ConferenceListScreen(actor.id, actor.name))
 
+    def action_team_view(self) -> None:
+        from caseload.screens.team_view import TeamViewScreen
+
+        if self.identity is not None and not isinstance(self.screen, TeamViewScreen):
+            self.push_screen(TeamViewScreen())
+
     def action_switch_adviser(self) -> None:
         from caseload.screens.caseload import CaseloadScreen
         from caseload.screens.dialogs import AdviserChooser
@@ -324,6 +330,8 @@ class CaseloadApp(App[None]):
             yield SystemCommand("Find customer", "By name, customer id, claim id or the last 3 of the NI number",
                                 self.action_find_customer)
             yield SystemCommand("My actions", "Your open actions by due date, overdue first", self.action_my_actions)
+            yield SystemCommand("Team view", "Off-flow rates by cohort and milestone, with destinations, trend "
+                                "and context", self.action_team_view)
             if self.identity.actor.role is Role.ADVISER:
                 yield SystemCommand("My conferences", "Your caseload conferences and their summaries (read only)",
                                     self.action_my_conferences)

@@ -65,7 +65,8 @@ def _claim_count(engine: Engine) -> int:
 def _wipe(engine: Engine) -> None:
     """Empty an earlier demo (only ever called on a database marked as a demo)."""
     order = ("conference_action_review", "action", "conference_item", "conference", "rag_rating", "note", "contact",
-             "destination", "claim_state", "audit", "assignment", "claim", "customer", "import_batch", "staff", "team",
+             "destination", "claim_state", "audit", "assignment", "cohort_summary", "cohort_summary_team",
+             "cohort_start", "summary_info", "context_note", "claim", "customer", "import_batch", "staff", "team",
              "office", "setting")
     with write(engine) as conn:
         for name in order:

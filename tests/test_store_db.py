@@ -21,11 +21,12 @@ from extracts import row, write_extract
 
 def test_empty_database_is_created_at_the_current_version(engine):
     with engine.connect() as conn:
-        assert schema_version(conn) == schema.SCHEMA_VERSION == 3
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 4
         tables = set(inspect(conn).get_table_names())
     assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
                       "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination",
-                      "conference", "conference_item", "conference_action_review"}
+                      "conference", "conference_item", "conference_action_review", "cohort_segment",
+                      "cohort_summary", "cohort_summary_team", "cohort_start", "summary_info", "context_note"}
 
 
 def test_upgrade_from_the_committed_version_1_database(tmp_path, clock):
@@ -38,12 +39,36 @@ def test_upgrade_from_the_committed_version_1_database(tmp_path, clock):
                   for t in ("office", "team", "staff", "customer", "claim", "assignment", "import_batch")}
     engine = open_database(str(path), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == 3
+        assert schema_version(conn) == 4
         for t, rows in before.items():
             assert [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] == rows, t
         assert conn.execute(text("SELECT COUNT(*) FROM rag_rating")).scalar() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM conference")).scalar() == 0
+    _assert_summaries_counted(engine)
     _assert_same_schema_as_new(engine, tmp_path, clock)
+
+
+def _summary_rows(conn) -> dict:
+    return {t: sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {t}")))
+            for t in ("cohort_summary", "cohort_summary_team", "cohort_start", "summary_info")}
+
+
+def _assert_summaries_counted(engine) -> None:
+    """Version 4 counts the claims already there into the cohort summaries, as a rebuild would."""
+    from caseload.store.summary import rebuild_summaries
+
+    with engine.connect() as conn:
+        upgraded = _summary_rows(conn)
+        claims = conn.execute(text("SELECT COUNT(*) FROM claim")).scalar()
+        latest = conn.execute(text("SELECT MAX(id) FROM import_batch")).scalar()
+    assert claims > 0
+    assert sum(r[5] for r in upgraded["cohort_summary"]) == claims  # n, after the five key columns
+    assert upgraded["summary_info"] == [(1, latest, "opte-2010", "13,26,52,65")]
+    with write(engine) as conn:
+        rebuild_summaries(conn)
+    with engine.connect() as conn:
+        assert _summary_rows(conn) == upgraded
+        assert conn.execute(text("SELECT COUNT(*) FROM context_note")).scalar() == 0
 
 
 def _columns_and_indexes(engine) -> dict:
@@ -74,7 +99,7 @@ def test_upgrade_from_the_committed_version_2_database(tmp_path, clock):
         before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
     engine = open_database(str(path), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == 3
+        assert schema_version(conn) == 4
         for t, rows in before.items():
             # Old columns keep their values; the new ones are empty (no conference yet).
             after = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
@@ -83,6 +108,7 @@ def test_upgrade_from_the_committed_version_2_database(tmp_path, clock):
         assert tuple(conn.execute(text("SELECT claim_id, rag, next_action, last_conference_on, expected_offflow, "
                                        "last_plan_day FROM claim_state")).one()) == (
             "C2", "R", "Refer to housing support", None, None, None)
+    _assert_summaries_counted(engine)
     _assert_same_schema_as_new(engine, tmp_path, clock)
 
 
@@ -105,18 +131,19 @@ def test_a_newer_database_is_refused(db_path, clock, engine):
 def test_migrations_run_in_order(db_path, clock, monkeypatch):
     """The mechanism: version N's function upgrades N-1 to N, once."""
     calls = []
-    monkeypatch.setitem(dbmod.MIGRATIONS, 4, lambda conn: calls.append(4) or conn.execute(text(
-        "CREATE TABLE extra_v4 (id INTEGER PRIMARY KEY)")))
+    monkeypatch.setitem(dbmod.MIGRATIONS, 5, lambda conn: calls.append(5) or conn.execute(text(
+        "CREATE TABLE extra_v5 (id INTEGER PRIMARY KEY)")))
     engine = dbmod.make_engine(str(db_path))
     assert dbmod.migrate(engine, clock, target=1) == 1
     with engine.connect() as conn:
         assert not inspect(conn).has_table("rag_rating")
-    assert dbmod.migrate(engine, clock, target=4) == 4
-    assert dbmod.migrate(engine, clock, target=4) == 4
-    assert calls == [4]
+    assert dbmod.migrate(engine, clock, target=5) == 5
+    assert dbmod.migrate(engine, clock, target=5) == 5
+    assert calls == [5]
     with engine.connect() as conn:
-        assert schema_version(conn) == 4
-        assert inspect(conn).has_table("conference") and inspect(conn).has_table("extra_v4")
+        assert schema_version(conn) == 5
+        assert inspect(conn).has_table("conference") and inspect(conn).has_table("cohort_summary")
+        assert inspect(conn).has_table("extra_v5")
 
 
 def test_locked_database_is_reported_in_plain_words(db_path, clock, engine, tmp_path, monkeypatch):

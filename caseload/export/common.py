@@ -211,6 +211,15 @@ def suppression_text(meta: dict[str, Any]) -> str:
             f"are suppressed only when grouping by age band, sex, disability or ethnicity")
 
 
+def context_notes_text(meta: dict[str, Any]) -> str:
+    """The office's notes on these cohort periods, one after another, each with who wrote it and when."""
+    notes = meta.get("context_notes") or []
+    if not notes:
+        return "none written for these cohort periods"
+    return "; ".join(f"{n['cohort_period']} ({n['office']}, by {n['written_by']} on {n['written_at'][:10]}): "
+                     f"{n['text']}" for n in notes)
+
+
 def header(meta: dict[str, Any]) -> list[tuple[str, str]]:
     """The header block every readable format opens with: what the figures are and how they were made."""
     p = meta["periods"]
@@ -230,6 +239,7 @@ def header(meta: dict[str, Any]) -> list[tuple[str, str]]:
         ("Suppression", suppression_text(meta)),
         ("Rates", meta["rates"]),
         ("Scope", meta["scope"]),
+        ("Context notes", context_notes_text(meta)),
     ]
     if src:
         rows.append(("Source extract", f"{src['file']} (import batch {src['batch']}, as at {src['as_at']}, "

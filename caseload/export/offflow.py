@@ -97,6 +97,9 @@ def metadata(result: OffflowResult, *, generated_at: dt.datetime, generated_by: 
             "batch": latest["id"], "file": latest["file_name"], "as_at": latest["as_at"].isoformat(),
             "sha256": latest["sha256"],
         },
+        # Free-text notes on the office and period (local labour market, staffing): context that
+        # travels with the figures. A list, empty when none has been written.
+        "context_notes": [n.as_dict() for n in result.context_notes],
         "rows": len(result.rows),
         "columns": DEFINITIONS,
         "generated_at": generated_at.isoformat(),

@@ -111,13 +111,16 @@ def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
 
 
 def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """Nested metadata as dotted key/value rows; lists as JSON text."""
+    """Nested metadata as dotted key/value rows; lists of values as JSON text, lists of records numbered."""
     if isinstance(value, dict):
         out: list[tuple[str, Any]] = []
         for k, v in value.items():
             out += flatten(v, f"{prefix}.{k}" if prefix else str(k))
         return out
     if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, dict) for v in value):
+            # A list of records (the context notes): one row per field, numbered from 1.
+            return [row for i, v in enumerate(value, start=1) for row in flatten(v, f"{prefix}.{i}")]
         return [(prefix, json.dumps(list(value)))]
     if value is None:
         return [(prefix, "")]

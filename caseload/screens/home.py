@@ -115,7 +115,8 @@ class HomeScreen(FrameScreen):
         "marked \"overdue\" when it is more than 31 days before today (conferences are at least monthly), "
         "and \"in progress\" when one has been started and not finished.\n\n"
         "Choose an adviser's row and press enter to open their caseload; c starts their conference (or "
-        "resumes the unfinished one) after asking its date; o lists their past conferences and summaries. "
+        "resumes the unfinished one) after asking its date; o lists their past conferences and summaries; "
+        "v opens the team view of off-flow rates by cohort and milestone. "
         "From the command palette (ctrl+p): find a customer, your actions, switch adviser (every adviser "
         "you may see, or all their claims at once), switch identity and theme."
     )
@@ -123,6 +124,7 @@ class HomeScreen(FrameScreen):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("c", "conference", "Conference", id="home_conference"),
         Binding("o", "conferences", "Past conferences", id="home_conferences"),
+        Binding("v", "team_view", "Off-flow view", id="home_team_view"),
     ]
 
     class Loaded(Message):
@@ -240,6 +242,9 @@ class HomeScreen(FrameScreen):
             return
         line = self.overview.conferences.get(adviser.id)
         start_conference(self.app, adviser.id, adviser.name, line.unfinished_on if line else None)
+
+    def action_team_view(self) -> None:
+        self.app.action_team_view()
 
     def action_conferences(self) -> None:
         from caseload.screens.conference_summary import ConferenceListScreen

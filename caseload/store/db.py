@@ -149,10 +149,18 @@ def _to_version_3(conn: Connection) -> None:
         _add_column(conn, table, column)
 
 
+def _to_version_4(conn: Connection) -> None:
+    """Version 4: cohort summaries (counted from the claims already there) and context notes."""
+    from caseload.store.summary import rebuild_summaries
+
+    _create_tables(conn, schema.V4_TABLES)
+    rebuild_summaries(conn)
+
+
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
 # as they stood then (V1_TABLES); every later table arrives through its migration, and every
 # later column through an ALTER TABLE (see _create_tables).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4}
 
 
 def schema_version(conn: Connection) -> int:

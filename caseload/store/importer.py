@@ -40,7 +40,7 @@ from sqlalchemy import text as sa_text
 
 from caseload.clock import Clock
 from caseload.measures.destinations import BENEFITS, END_REASONS
-from caseload.store import schema
+from caseload.store import schema, summary
 from caseload.store.access import Actor
 from caseload.store.audit import record
 from caseload.store.db import locked_error, write
@@ -537,6 +537,9 @@ def _write(
         "(SELECT 1 FROM team t WHERE t.office_id = o.id AND t.name = s.team)"
     ))
     _sync_advisers(conn, clock, actor)
+    # The cohort summaries are counted again for every block the extract can change (see
+    # store/summary.py), marked here while the claims still stand as they were.
+    marks = summary.before_import(conn)
 
     # Existing claims whose holder changed: a transfer dated at this extract's as-at date.
     changed_holder = (
@@ -597,6 +600,7 @@ def _write(
         "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
         "WHERE c.first_batch_id = :batch"
     ), p)
+    summary.after_import(conn, marks, int(batch_id))
     result.rows_imported = result.rows_read - result.rows_rejected
     conn.execute(bt.update().where(bt.c.id == batch_id).values(
         claims_added=result.claims_added, claims_updated=result.claims_updated, transfers=result.transfers,

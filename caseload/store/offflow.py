@@ -1,10 +1,13 @@
 """The off-flow roll-up in SQL, and the query behind every off-flow screen and export.
 
-SQL does the heavy part: it groups the claims in scope by group, start day, benefit,
-the first milestone by which each had ended, reason and quick re-claim, so a million
-claims become a few thousand integer counts. Python then places start days in cohort
-periods and builds the rows with the same rules as measures/offflow.py, which is the
-reference a property test holds this to.
+Where it can (on-flow attribution, by none, office, team or adviser, at the latest import's
+as-at date, summary milestones, the default rule set) the roll-up reads the cohort summaries
+that store/summary.py keeps current on import and on edit: twelve months of a district are
+a few thousand summary rows. Otherwise SQL does the heavy part on the claims: it groups the
+claims in scope by group, cohort period, benefit, the first milestone by which each had
+ended, reason and quick re-claim, so a million claims become a few thousand integer counts.
+Python then builds the rows with the same rules as measures/offflow.py, which is the
+reference a property test holds both paths to. `explain` lists the claims behind one cell.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from caseload.measures.offflow import GROUP_BY, PERSONAL, ClaimFacts, OffflowRow
 from caseload.measures.people import NOT_RECORDED, age_band
 from caseload.measures.rates import cohort_status
 from caseload.store import schema, settings as settings_mod
+from caseload.store import summary as summary_mod
 from caseload.store.access import Actor, Role
 from caseload.store.errors import AccessDenied, StoreError
 
 ATTRIBUTIONS = ("onflow", "current")
+MIX_CATEGORIES: tuple[Category, ...] = tuple(Category)
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,20 @@ class OffflowResult:
     latest_import: dict | None = None
     scope: str = ""
     notes: list[str] = field(default_factory=list)
+    # (group, period start, milestone) -> off-flows by destination category (confirmed, else the
+    # extract's), in the order of MIX_CATEGORIES
+    mix: dict[tuple[str, dt.date, int], tuple[int, ...]] = field(default_factory=dict)
+    source: str = "scan"  # "summary" when the kept cohort summaries answered, "scan" when the claims were read
+    context_notes: list = field(default_factory=list)  # store.notes.ContextNote for the periods and offices in scope
 
     @property
     def suppressed(self) -> bool:
         return self.query.group_by in PERSONAL
+
+    def mix_of(self, row: OffflowRow) -> dict[Category, int]:
+        """The off-flows of a row by destination category (every category, zeros included)."""
+        got = self.mix.get((row.group, row.period.start, row.milestone_weeks)) or (0,) * len(MIX_CATEGORIES)
+        return dict(zip(MIX_CATEGORIES, got))
 
 
 def latest_import(conn: Connection) -> dict | None:
@@ -114,14 +129,109 @@ def offflow(conn: Connection, actor: Actor, q: OffflowQuery) -> OffflowResult:
         raise StoreError("No claims extract has been imported yet: run `caseload import claims PATH --as-at DATE` first.")
     periods = resolve_periods(q, as_at)
     conds, scope = _scope(actor, q, schema.Claim.__table__.c)
-    rows = _rollup(conn, q, conds, periods, as_at, rules)
-    confirmed = sum(r.n for r in rows if r.confirmed)
-    rows = _build_rows(rows, q, periods, as_at, rules, conf.expected_levels)
-    return OffflowResult(
+    if summary_usable(conn, q, latest, as_at):
+        rows, mix, confirmed = _from_summary(conn, actor, q, periods, as_at, conf.expected_levels)
+        source = "summary"
+    else:
+        raw = _rollup(conn, q, conds, periods, as_at, rules)
+        confirmed = sum(r.n for r in raw if r.confirmed)
+        rows, mix = _build_rows(raw, q, periods, as_at, rules, conf.expected_levels)
+        source = "scan"
+    result = OffflowResult(
         query=q, as_at=as_at, periods=periods, rule_set=rules, expected_levels=conf.expected_levels,
         suppress_below=conf.suppress_below, rows=rows, latest_import=latest, scope=scope,
-        confirmed_destinations=confirmed,
+        confirmed_destinations=confirmed, mix=mix, source=source,
     )
+    result.context_notes = _notes_for(conn, actor, q, periods)
+    return result
+
+
+def _notes_for(conn: Connection, actor: Actor, q: OffflowQuery, periods: Sequence[Period]) -> list:
+    from caseload.store import notes
+
+    return notes.notes_for_result(conn, actor, q.cohort, periods)
+
+
+# Group-bys the summaries can answer (with on-flow attribution, at the latest import's date).
+SUMMARY_GROUP_BY = ("none", "office", "team", "adviser")
+
+
+def summary_usable(conn: Connection, q: OffflowQuery, latest: dict | None, as_at: dt.date) -> bool:
+    """Whether the kept cohort summaries give this roll-up exactly (see store/summary.py)."""
+    if q.attribution != "onflow" or q.group_by not in SUMMARY_GROUP_BY or latest is None:
+        return False
+    if as_at < latest["as_at"] or q.rule_set != summary_mod.SUMMARY_RULE_SET:
+        return False
+    st = summary_mod.state(conn)
+    return (st is not None and st.batch_id == latest["id"] and st.rule_set == q.rule_set
+            and set(q.milestones) <= set(st.weeks))
+
+
+def _summary_scope(actor: Actor) -> tuple[str, int] | None:
+    if actor.role is Role.ADMIN:
+        return None
+    if actor.role is Role.TEAM_LEADER:
+        return ("office", actor.office_id or 0)
+    return ("team", actor.team_id or 0)
+
+
+def _from_summary(conn, actor, q, periods, as_at, levels):  # noqa: ANN001, ANN202
+    """The roll-up from the cohort summaries: the same rows _build_rows makes from a scan."""
+    scope = _summary_scope(actor)
+    ms = sorted(set(q.milestones))
+    counts = summary_mod.read_counts(conn, group_by=q.group_by, scope=scope, benefit=q.benefit, periods=periods,
+                                     weeks=ms)
+    as_at_day = schema.day_number(as_at)
+    # Members not yet at a milestone: none in a period that ended 7N days before the as-at date, all
+    # in one that started after the cut-off, and a count by start day in the one the cut-off is in.
+    everyone: set[tuple[int, int]] = set()  # (period index, milestone) where no member is at it yet
+    counted: dict[tuple[object, int, int], int] = {}
+    for w in ms:
+        cut = as_at_day - 7 * w
+        for i, p in enumerate(periods):
+            first, last = schema.day_number(p.start), schema.day_number(p.end)
+            if first > cut:
+                everyone.add((i, w))
+            elif last > cut:
+                for key, n in summary_mod.not_yet_counts(conn, group_by=q.group_by, scope=scope, benefit=q.benefit,
+                                                         after_day=cut, last_day=last).items():
+                    counted[(key, i, w)] = n
+    names = summary_mod.group_names(conn, q.group_by, [k for k, _ in counts])
+    width = len(summary_mod.MEASURES)
+    merged: dict[tuple[str, int], list] = {}
+    confirmed = 0
+    for (key, pidx), acc in counts.items():
+        grp = "all" if q.group_by == "none" else _group_value(q, names.get(key), periods[pidx].start)
+        m = merged.get((grp, pidx))
+        if m is None:
+            # [size, benefits, {milestone: [off, categories..., opte, not yet at it]}]
+            m = merged[(grp, pidx)] = [0, set(), {w: [0] * (width + 1) for w in ms}]
+        m[0] += acc.size
+        m[1] |= acc.benefits
+        confirmed += acc.confirmed
+        for w in ms:
+            v = m[2][w]
+            for j, x in enumerate(acc.by_week[w]):
+                v[j] += x
+            v[width] += acc.size if (pidx, w) in everyone else counted.get((key, pidx, w), 0)
+    rows: list[OffflowRow] = []
+    mix: dict = {}
+    cats = list(summary_mod.CATEGORY_COLUMNS)
+    emp, san, nk = (cats.index(c) + 1 for c in (Category.EMPLOYMENT, Category.SANCTION, Category.NOT_KNOWN))
+    status = {(i, w): cohort_status(p.end, w, as_at) for i, p in enumerate(periods) for w in ms}
+    for (grp, pidx) in sorted(merged):
+        size, benefits, per = merged[(grp, pidx)]
+        p = periods[pidx]
+        target = levels.get(next(iter(benefits)), {}) if len(benefits) == 1 else {}
+        for w in ms:
+            v = per[w]
+            rows.append(OffflowRow(
+                group_by=q.group_by, group=grp, period=p, milestone_weeks=w, cohort_size=size, offflows=v[0],
+                target_pct=target.get(w), status=status[(pidx, w)], not_yet_at=v[width],
+                employment=v[emp], sanction=v[san], not_known=v[nk], opte=v[width - 1],
+            ))
+            mix[(grp, p.start, w)] = tuple(v[1:width - 1])
+    return rows, mix, confirmed
 
 
 def _confirmed(c):  # noqa: ANN001, ANN202
@@ -228,6 +338,7 @@ class _Acc:
     benefits: set = field(default_factory=set)
     # milestone -> [offflows, employment, sanction, not_known, opte, not yet at the milestone]
     per: dict = field(default_factory=dict)
+    mix: dict = field(default_factory=dict)  # milestone -> {category: off-flows}
 
 
 def _build_rows(raw_rows, q, periods: Sequence[Period], as_at, rules: RuleSet, levels) -> list[OffflowRow]:  # noqa: ANN001
@@ -251,7 +362,7 @@ def _build_rows(raw_rows, q, periods: Sequence[Period], as_at, rules: RuleSet, l
             continue
         a = acc.get((grp, p))
         if a is None:
-            a = acc[(grp, p)] = _Acc(per={w: [0, 0, 0, 0, 0, 0] for w in ms})
+            a = acc[(grp, p)] = _Acc(per={w: [0, 0, 0, 0, 0, 0] for w in ms}, mix={w: {} for w in ms})
         a.size += r.n
         a.benefits.add(r.benefit)
         mapping = r._mapping
@@ -266,7 +377,9 @@ def _build_rows(raw_rows, q, periods: Sequence[Period], as_at, rules: RuleSet, l
                 v[2] += r.n if cat is Category.SANCTION else 0
                 v[3] += r.n if cat is Category.NOT_KNOWN else 0
                 v[4] += r.n if opte else 0
+                a.mix[w][cat] = a.mix[w].get(cat, 0) + r.n
     out: list[OffflowRow] = []
+    mix: dict = {}
     for (grp, p), a in sorted(acc.items(), key=lambda kv: (kv[0][0], kv[0][1].start)):
         target_benefit = next(iter(a.benefits)) if len(a.benefits) == 1 else None
         for w in ms:
@@ -279,7 +392,8 @@ def _build_rows(raw_rows, q, periods: Sequence[Period], as_at, rules: RuleSet, l
                 not_yet_at=not_yet,
                 employment=emp, sanction=san, not_known=nk, opte=opte,
             ))
-    return out
+            mix[(grp, p.start, w)] = tuple(a.mix[w].get(c, 0) for c in MIX_CATEGORIES)
+    return out, mix
 
 
 def claim_facts(conn: Connection, actor: Actor, q: OffflowQuery, as_at: dt.date, periods: Sequence[Period]) -> list[ClaimFacts]:
@@ -324,3 +438,98 @@ def claim_facts(conn: Connection, actor: Actor, q: OffflowQuery, as_at: dt.date,
         ))
     return out
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Explain this number
+
+
+@dataclass(frozen=True)
+class ExplainRow:
+    """One claim in a cell's cohort, and what it counts for."""
+
+    claim_id: str
+    start: dt.date
+    end: dt.date | None  # as known at the as-at date (None: open then)
+    extract_reason: str | None  # the extract's end reason, kept as it came
+    confirmed_reason: str | None  # the latest destination an adviser confirmed, if any
+    counts: bool  # in the numerator: ended within N weeks of its start, on or before the as-at date
+    opte: bool  # counted as an off-flow potentially to employment under the rule set
+    days: int  # duration in days as at the as-at date
+
+    @property
+    def reason(self) -> str | None:
+        """The reason the reason-based figures use: the confirmed one where there is one."""
+        if self.end is None:
+            return None
+        return self.confirmed_reason or self.extract_reason or "not_known"
+
+    @property
+    def category(self) -> Category | None:
+        return category(self.reason) if self.end is not None else None
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The claims behind one cell of an off-flow roll-up: its denominator, each marked whether it is
+    in the numerator, and the rule set the reason-based figures used."""
+
+    rule_set: str
+    rule_set_description: str
+    as_at: dt.date
+    group_by: str
+    group: str
+    period: Period
+    milestone_weeks: int
+    rows: list[ExplainRow]
+
+    @property
+    def denominator(self) -> int:
+        return len(self.rows)
+
+    @property
+    def numerator(self) -> int:
+        return sum(1 for r in self.rows if r.counts)
+
+    @property
+    def opte(self) -> int:
+        return sum(1 for r in self.rows if r.opte)
+
+
+def explain(conn: Connection, actor: Actor, q: OffflowQuery, group: str, period: Period, milestone: int) -> Explanation:
+    """Exactly the claims of one cell: every member of the group's cohort in the period (the
+    denominator), each saying whether it is in the off-flow count at the milestone (the numerator).
+    Scoped as the roll-up is: what the actor may see in aggregate, never more."""
+    from caseload.measures.clock import offflowed_by
+
+    try:
+        rules = get_rule_set(q.rule_set)
+    except ValueError as exc:
+        raise StoreError(str(exc)) from None
+    latest = latest_import(conn)
+    as_at = q.as_at or (latest["as_at"] if latest else None)
+    if as_at is None:
+        raise StoreError("No claims extract has been imported yet: run `caseload import claims PATH --as-at DATE` first.")
+    facts = [f for f in claim_facts(conn, actor, q, as_at, [period]) if f.group == group and f.start <= as_at]
+    extract: dict[str, tuple[str | None, str | None]] = {}
+    ids = [f.claim_id for f in facts]
+    if ids:
+        c = schema.Claim.__table__.c
+        for cid, reason, confirmed in conn.execute(
+            select(c.id, c.end_reason, _confirmed(c).label("confirmed"))
+            .where(c.id.in_(bindparam("ids", expanding=True))), {"ids": ids},
+        ):
+            extract[cid] = (reason, confirmed)
+    rows = []
+    for f in sorted(facts, key=lambda f: (f.start, f.claim_id)):
+        ended = f.end is not None and f.end <= as_at
+        counts = offflowed_by(f.start, f.end, milestone, as_at)
+        reason, confirmed = extract.get(f.claim_id, (None, None))
+        rows.append(ExplainRow(
+            claim_id=f.claim_id, start=f.start, end=f.end if ended else None,
+            extract_reason=reason if ended else None, confirmed_reason=confirmed if ended else None,
+            counts=counts, opte=counts and rules.counts_for_opte(f.end_reason, f.next_claim_gap),
+            days=((f.end if ended else as_at) - f.start).days,
+        ))
+    return Explanation(rule_set=rules.name, rule_set_description=rules.description, as_at=as_at,
+                       group_by=q.group_by, group=group, period=period, milestone_weeks=milestone, rows=rows)

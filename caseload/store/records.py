@@ -16,7 +16,7 @@ from caseload.clock import Clock
 from caseload.measures.clock import REVIEW_DAYS
 from caseload.measures.destinations import END_REASONS
 from caseload.measures.rag import Rag
-from caseload.store import schema
+from caseload.store import schema, summary
 from caseload.store.access import Actor
 from caseload.store.audit import record
 from caseload.store.errors import AccessDenied, ConflictError, StoreError
@@ -139,6 +139,8 @@ def record_destination(conn: Connection, clock: Clock, actor: Actor, claim_id: s
     did = conn.execute(t.insert().values(claim_id=claim_id, code=code, source=source, confirmed_on=confirmed_on,
                                          recorded_by=actor.id, recorded_at=clock.now())).inserted_primary_key[0]
     record(conn, clock, actor, "confirm", "claim", claim_id, "destination", claim.end_reason, f"{code} ({source})")
+    # The confirmed destination replaces the extract's reason in the reason-based figures.
+    summary.refresh_claims(conn, [claim_id])
     return int(did)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 EPOCH = dt.date(1970, 1, 1)
@@ -344,4 +344,109 @@ V3_COLUMNS = (
     ("claim_state", "last_plan_day"),
 )
 
-SCHEMA_VERSION = 3
+
+
+# Version 4: cohort summaries behind the team view and the off-flow export, and context notes.
+# The summaries are derived data kept by store.summary in the same transaction as every change to
+# the claims and destinations they count, and rebuildable from them at any time (a property test
+# holds them equal to a full recomputation). Team and office keys are 0 where the claim has none,
+# because a primary key column cannot be NULL. Their columns are many and regular, so they are
+# plain tables rather than models.
+
+
+class CohortSegment(SQLModel, table=True):
+    """A calendar helper: the segment of each day. A segment is where a calendar month and a
+    reporting month overlap, so every cohort period of every kind (calendar month, reporting month,
+    quarter, year) is a run of whole segments."""
+
+    __tablename__ = "cohort_segment"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seg_day: int
+    seg_end: int
+
+
+# The milestones (weeks) the summaries count off-flows at; a roll-up at others scans the claims.
+SUMMARY_WEEKS: tuple[int, ...] = (13, 26, 52, 65)
+# Per milestone N: off-flows by N weeks, by destination category (confirmed, else the extract's), and OPtE.
+SUMMARY_MEASURES: tuple[str, ...] = (
+    "off", "employment", "other_benefit", "education", "other", "other_known", "sanction", "failed_to_sign",
+    "not_known", "opte",
+)
+
+
+def _summary_columns() -> list[Column]:
+    cols = [Column("n", Integer, nullable=False), Column("confirmed", Integer, nullable=False)]
+    cols += [Column(f"{m}_{w}", Integer, nullable=False) for w in SUMMARY_WEEKS for m in SUMMARY_MEASURES]
+    return cols
+
+
+# Claims per on-flow team, cohort segment, on-flow adviser and benefit: how many (n), how many have a
+# confirmed destination, and per summary milestone the off-flows by then with their destinations.
+CohortSummaryTable = Table(
+    "cohort_summary", SQLModel.metadata,
+    Column("team_key", Integer, primary_key=True, autoincrement=False),
+    Column("seg_day", Integer, primary_key=True, autoincrement=False),
+    Column("office_key", Integer, primary_key=True, autoincrement=False),
+    Column("adviser_id", String, primary_key=True),
+    Column("benefit", String, primary_key=True),
+    *_summary_columns(),
+    sqlite_with_rowid=False,
+)
+
+# cohort_summary added up over advisers and ordered by segment first, so a whole office's or
+# district's cohorts are one short range of it.
+CohortSummaryTeamTable = Table(
+    "cohort_summary_team", SQLModel.metadata,
+    Column("seg_day", Integer, primary_key=True, autoincrement=False),
+    Column("office_key", Integer, primary_key=True, autoincrement=False),
+    Column("team_key", Integer, primary_key=True, autoincrement=False),
+    Column("benefit", String, primary_key=True),
+    *_summary_columns(),
+    sqlite_with_rowid=False,
+)
+
+# Claims started per day, on-flow team and benefit: how many members of a cohort have not yet reached
+# a milestone, in the one cohort period each milestone's cut-off day falls inside.
+CohortStartTable = Table(
+    "cohort_start", SQLModel.metadata,
+    Column("start_day", Integer, primary_key=True, autoincrement=False),
+    Column("office_key", Integer, primary_key=True, autoincrement=False),
+    Column("team_key", Integer, primary_key=True, autoincrement=False),
+    Column("benefit", String, primary_key=True),
+    Column("n", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+
+class SummaryInfo(SQLModel, table=True):
+    """What the summaries were last brought up to date with: an off-flow query uses them only when
+    they match the latest import, its rule set and its milestones."""
+
+    __tablename__ = "summary_info"
+    id: int = Field(default=1, primary_key=True)
+    batch_id: Optional[int] = None
+    rule_set: str
+    weeks: str  # the summary milestones, comma-separated
+
+
+class ContextNote(SQLModel, table=True):
+    """A free-text note per office and cohort period (local labour market, staffing), shown beside
+    the figures and carried into exports. One current text per period; the audit keeps the old ones."""
+
+    __tablename__ = "context_note"
+    __table_args__ = (UniqueConstraint("office_id", "cohort_kind", "period_label"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    cohort_kind: str
+    period_label: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    author: str
+    at: dt.datetime
+    version: int = 1
+
+
+V4_TABLES = ("cohort_segment", "cohort_summary", "cohort_summary_team", "cohort_start", "summary_info",
+             "context_note")
+
+SCHEMA_VERSION = 4

@@ -1,0 +1,499 @@
+"""Cohort summaries: the off-flow roll-up's counts, kept current as claims and destinations change.
+
+A scan of every claim in twelve cohort periods cannot answer in well under a second on a large
+district, so the counts an off-flow roll-up needs are kept in three derived tables, written in the
+same transaction as every change to what they count:
+
+- ``cohort_summary``: claims per on-flow team, cohort *segment*, on-flow adviser and benefit: how
+  many, how many have a confirmed destination, and for each of SUMMARY_WEEKS the off-flows by then
+  with their counts by destination category and OPtE;
+- ``cohort_summary_team``: the same added up over advisers, ordered by segment, for team, office
+  and district roll-ups;
+- ``cohort_start``: claims started per day, on-flow team and benefit, for the members of a cohort
+  not yet at a milestone.
+
+A *segment* is the overlap of a calendar month and a reporting month (``cohort_segment`` maps
+each day to its segment), so a cohort period of any kind is a run of whole segments. Any
+milestones among SUMMARY_WEEKS can be answered. The counts per milestone are columns rather than
+rows, because what a roll-up costs is the rows it reads: twelve months of a 112-team district are
+about 11,000 summary rows.
+
+Everything in a summary row is what the roll-up counts *at the latest import's as-at date*: every
+end and every re-claim is then known (an extract never carries a date after its as-at date, and
+extracts come in date order). A roll-up at an earlier date, by current holder, by another
+grouping, with other milestones or another rule set scans the claims instead (store.offflow).
+
+The work is done in *blocks* of (on-flow team, segment, on-flow adviser), a few claims each: a
+change marks the blocks of the claims it can affect, and each marked block is counted again from
+the claims (then its team's row, and cohort_start for the (team, segment) blocks new claims and
+changed starts or benefits touch). A claim's OPtE status depends on the same customer's other
+claims (a re-claim within 7 days), so an import marks every claim of each customer it adds or
+changes. ``rebuild_summaries`` counts everything again from scratch; a property test holds the kept
+summaries equal to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import text as sa_text
+
+from caseload.measures.cohorts import CohortKind, Period, period_of
+from caseload.measures.destinations import DEFAULT_RULE_SET, END_REASONS, Category, category
+from caseload.measures.destinations import rule_set as get_rule_set
+from caseload.store import schema
+
+SUMMARY_WEEKS = schema.SUMMARY_WEEKS
+# OPtE in the summaries follows this rule set (its exclusions and its re-claim window).
+SUMMARY_RULE_SET = DEFAULT_RULE_SET
+# An import that changes more than this share of the customers counts everything again, which is
+# quicker than marking nearly every block.
+FULL_REBUILD_SHARE = 0.3
+
+CATEGORY_COLUMNS: dict[Category, str] = {
+    Category.EMPLOYMENT: "employment",
+    Category.OTHER_BENEFIT: "other_benefit",
+    Category.EDUCATION_TRAINING: "education",
+    Category.OTHER: "other",
+    Category.OTHER_KNOWN: "other_known",
+    Category.SANCTION: "sanction",
+    Category.FAILED_TO_SIGN: "failed_to_sign",
+    Category.NOT_KNOWN: "not_known",
+}
+MEASURES = schema.SUMMARY_MEASURES  # per milestone: off, the categories in CATEGORY_COLUMNS' order, opte
+assert MEASURES == ("off", *CATEGORY_COLUMNS.values(), "opte")
+COLUMNS = ("n", "confirmed", *(f"{m}_{w}" for w in SUMMARY_WEEKS for m in MEASURES))
+
+
+def _weeks_text(weeks: Iterable[int] = SUMMARY_WEEKS) -> str:
+    return ",".join(str(w) for w in weeks)
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(values))
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+
+
+def segment_of(day: int) -> tuple[int, int]:
+    """The first and last day (day numbers) of the segment holding ``day``."""
+    d = schema.from_day_number(day)
+    cm = period_of(CohortKind.CALENDAR_MONTH, d)
+    rm = period_of(CohortKind.REPORTING_MONTH, d)
+    return schema.day_number(max(cm.start, rm.start)), schema.day_number(min(cm.end, rm.end))
+
+
+def ensure_days(conn: Connection, lo: int | None, hi: int | None) -> None:
+    """Make cohort_segment cover the days lo..hi (it is kept as one unbroken run of days)."""
+    if lo is None or hi is None:
+        return
+    t = schema.CohortSegment.__table__
+    have_lo, have_hi = conn.execute(sa_text("SELECT MIN(day), MAX(day) FROM cohort_segment")).one()
+    wanted: list[range] = []
+    if have_lo is None:
+        wanted.append(range(lo, hi + 1))
+    else:
+        if lo < have_lo:
+            wanted.append(range(lo, have_lo))
+        if hi > have_hi:
+            wanted.append(range(have_hi + 1, hi + 1))
+    rows = []
+    for days in wanted:
+        for day in days:
+            seg, end = segment_of(day)
+            rows.append({"day": day, "seg_day": seg, "seg_end": end})
+    if rows:
+        conn.execute(t.insert(), rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting claims into the summaries
+
+
+def _end_class() -> str:
+    whens = " ".join(f"WHEN c.end_day - c.start_day <= {7 * w} THEN {w}" for w in SUMMARY_WEEKS)
+    return f"CASE WHEN c.end_day IS NULL THEN -1 {whens} ELSE 0 END"
+
+
+def _claim_facts_sql(frm: str) -> str:
+    """Per claim: its keys, end class (the first summary milestone by which it ended: -1 while open,
+    0 after the last), effective reason (confirmed, else the extract's), quick re-claim and whether
+    a destination was confirmed. Every end and start is on or before the latest as-at date, so no
+    date cut is needed."""
+    days = get_rule_set(SUMMARY_RULE_SET).reclaim_days
+    return (
+        "SELECT c.onflow_team_id AS team_id, c.onflow_office_id AS office_id, c.onflow_adviser_id AS adviser_id, "
+        f"c.benefit AS benefit, c.start_day AS start_day, g.seg_day AS seg_day, {_end_class()} AS end_class, "
+        "CASE WHEN c.end_day IS NULL THEN NULL ELSE COALESCE("
+        "(SELECT x.code FROM destination x WHERE x.claim_id = c.id ORDER BY x.id DESC LIMIT 1), "
+        "NULLIF(c.end_reason, ''), 'not_known') END AS reason, "
+        "CASE WHEN c.end_day IS NOT NULL AND EXISTS (SELECT 1 FROM claim r WHERE r.customer_id = c.customer_id "
+        f"AND r.id <> c.id AND r.start_day >= c.end_day AND r.start_day <= c.end_day + {days}) THEN 1 ELSE 0 END AS quick, "
+        "CASE WHEN c.end_day IS NOT NULL AND EXISTS (SELECT 1 FROM destination x WHERE x.claim_id = c.id) "
+        "THEN 1 ELSE 0 END AS confirmed "
+        f"{frm}"
+    )
+
+
+def _materialise_facts(conn: Connection, froms: Sequence[str]) -> None:
+    """The claims' facts into a temporary table, once: the sums below refer to the reason dozens of
+    times, and SQL would otherwise work out the confirmed destination and the re-claim each time."""
+    rules = get_rule_set(SUMMARY_RULE_SET)
+    cat = " ".join(f"WHEN k.reason IN ({_sql_list(code for code in END_REASONS if category(code) is c)}) THEN {i}"
+                   for i, c in enumerate(CATEGORY_COLUMNS))
+    inner = " UNION ALL ".join(_claim_facts_sql(frm) for frm in froms)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_facts")
+    conn.execute(sa_text(
+        "CREATE TEMPORARY TABLE summary_facts AS SELECT COALESCE(k.team_id, 0) AS team_key, k.seg_day AS seg_day, "
+        "COALESCE(k.office_id, 0) AS office_key, k.adviser_id AS adviser_id, k.benefit AS benefit, "
+        f"k.start_day AS start_day, k.end_class AS end_class, CASE {cat} ELSE -1 END AS cat, "
+        f"CASE WHEN k.reason NOT IN ({_sql_list(rules.excluded)}) AND k.quick = 0 THEN 1 ELSE 0 END AS opte, "
+        f"k.confirmed AS confirmed FROM ({inner}) k"
+    ))
+
+
+def _count_facts(conn: Connection) -> None:
+    """summary_facts into cohort_summary."""
+    sums = ["COUNT(*)", "SUM(f.confirmed)"]
+    for w in SUMMARY_WEEKS:
+        by = f"(CASE WHEN f.end_class BETWEEN 1 AND {w} THEN 1 ELSE 0 END)"
+        for m in MEASURES:
+            if m == "off":
+                sums.append(f"SUM({by})")
+            elif m == "opte":
+                sums.append(f"SUM({by} * f.opte)")
+            else:
+                sums.append(f"SUM({by} * (CASE WHEN f.cat = {list(CATEGORY_COLUMNS.values()).index(m)} THEN 1 ELSE 0 END))")
+    keys = "f.team_key, f.seg_day, f.office_key, f.adviser_id, f.benefit"
+    conn.execute(sa_text(
+        f"INSERT INTO cohort_summary (team_key, seg_day, office_key, adviser_id, benefit, {', '.join(COLUMNS)}) "
+        f"SELECT {keys}, {', '.join(sums)} FROM summary_facts f GROUP BY {keys}"
+    ))
+    conn.exec_driver_sql("DROP TABLE summary_facts")
+
+
+_STARTS = (
+    "INSERT INTO cohort_start (start_day, office_key, team_key, benefit, n) "
+    "SELECT c.start_day, COALESCE(c.onflow_office_id, 0), COALESCE(c.onflow_team_id, 0), c.benefit, COUNT(*) "
+    "{frm} GROUP BY c.start_day, COALESCE(c.onflow_office_id, 0), COALESCE(c.onflow_team_id, 0), c.benefit"
+)
+
+
+_TEAM_FROM_ADVISERS = (
+    f"INSERT INTO cohort_summary_team (seg_day, office_key, team_key, benefit, {', '.join(COLUMNS)}) "
+    f"SELECT s.seg_day, s.office_key, s.team_key, s.benefit, {', '.join(f'SUM(s.{m})' for m in COLUMNS)} "
+    "FROM cohort_summary s {where} GROUP BY s.seg_day, s.office_key, s.team_key, s.benefit"
+)
+
+
+
+def _block_claims(table: str, adviser: bool, join: str = "JOIN") -> tuple[str, str]:
+    """FROM clauses for the claims of the blocks listed in `table`: found by on-flow team and start
+    day (the claim index's order), claims with no team being the blocks of team key 0. `join` is
+    CROSS JOIN on SQLite, whose planner, without statistics, would otherwise scan every claim."""
+    who = " AND c.onflow_adviser_id = d.adviser_id" if adviser else ""
+    return (
+        f"FROM {table} d {join} claim c ON c.onflow_team_id = d.team_key "
+        f"AND c.start_day >= d.seg_day AND c.start_day <= d.seg_end{who} JOIN cohort_segment g ON g.day = c.start_day",
+        f"FROM {table} d {join} claim c ON d.team_key = 0 AND c.onflow_team_id IS NULL "
+        f"AND c.start_day >= d.seg_day AND c.start_day <= d.seg_end{who} JOIN cohort_segment g ON g.day = c.start_day",
+    )
+
+
+def _fixed_join(conn: Connection) -> str:
+    return "CROSS JOIN" if conn.dialect.name == "sqlite" else "JOIN"
+
+
+def _record_state(conn: Connection, batch_id: int | None) -> None:
+    t = schema.SummaryInfo.__table__
+    conn.execute(t.delete())
+    conn.execute(t.insert().values(id=1, batch_id=batch_id, rule_set=SUMMARY_RULE_SET, weeks=_weeks_text()))
+
+
+def _latest_batch(conn: Connection) -> int | None:
+    bt = schema.ImportBatch.__table__
+    return conn.execute(select(bt.c.id).order_by(bt.c.as_at.desc(), bt.c.id.desc()).limit(1)).scalar()
+
+
+def rebuild_summaries(conn: Connection) -> None:
+    """Count every claim into the summaries again, from nothing. Call inside a write transaction."""
+    lo, hi = conn.execute(sa_text("SELECT MIN(start_day), MAX(start_day) FROM claim")).one()
+    ensure_days(conn, lo, hi)
+    for table in ("cohort_summary", "cohort_summary_team", "cohort_start"):
+        conn.execute(sa_text(f"DELETE FROM {table}"))
+    _materialise_facts(conn, ["FROM claim c JOIN cohort_segment g ON g.day = c.start_day"])
+    _count_facts(conn)
+    conn.execute(sa_text(_TEAM_FROM_ADVISERS.format(where="")))
+    conn.execute(sa_text(_STARTS.format(frm="FROM claim c")))
+    _record_state(conn, _latest_batch(conn))
+
+
+# Blocks are (on-flow team, segment, on-flow adviser): a few claims each, so an import that ends a
+# claim here and there counts again only those few. Start blocks are (on-flow team, segment), for
+# cohort_start, which changes only when a claim arrives or its start or benefit changes.
+_MARKS = ("CREATE TEMPORARY TABLE summary_mark (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
+          "seg_end INTEGER NOT NULL, adviser_id TEXT NOT NULL)")
+_START_MARKS = ("CREATE TEMPORARY TABLE summary_start_mark (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
+                "seg_end INTEGER NOT NULL)")
+
+
+def _new_marks(conn: Connection) -> None:
+    for name, ddl in (("summary_mark", _MARKS), ("summary_start_mark", _START_MARKS)):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+        conn.exec_driver_sql(ddl)
+
+
+def _drop_marks(conn: Connection) -> None:
+    for name in ("summary_mark", "summary_start_mark", "summary_dirty", "summary_start_dirty", "summary_customer",
+                 "summary_changed"):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _mark_customers(conn: Connection) -> None:
+    """Mark the blocks of every claim of the customers in summary_customer (as the claims stand now)."""
+    conn.execute(sa_text(
+        "INSERT INTO summary_mark (team_key, seg_day, seg_end, adviser_id) "
+        "SELECT DISTINCT COALESCE(c.onflow_team_id, 0), g.seg_day, g.seg_end, c.onflow_adviser_id "
+        "FROM summary_customer sc JOIN claim c ON c.customer_id = sc.customer_id "
+        "JOIN cohort_segment g ON g.day = c.start_day"
+    ))
+
+
+def _refresh_marked(conn: Connection) -> None:
+    """Count the marked blocks again from the claims; then their teams' rows, and the start blocks."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_dirty")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_dirty (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
+                         "adviser_id TEXT NOT NULL, seg_end INTEGER NOT NULL, PRIMARY KEY (team_key, seg_day, adviser_id))")
+    conn.execute(sa_text(
+        "INSERT INTO summary_dirty (team_key, seg_day, adviser_id, seg_end) "
+        "SELECT m.team_key, m.seg_day, m.adviser_id, MAX(m.seg_end) FROM summary_mark m "
+        "GROUP BY m.team_key, m.seg_day, m.adviser_id"
+    ))
+    lo, hi = conn.execute(sa_text("SELECT MIN(seg_day), MAX(seg_end) FROM summary_dirty")).one()
+    if lo is not None:
+        conn.execute(sa_text(
+            "DELETE FROM cohort_summary WHERE (team_key, seg_day, adviser_id) IN "
+            "(SELECT d.team_key, d.seg_day, d.adviser_id FROM summary_dirty d)"))
+        _materialise_facts(conn, _block_claims("summary_dirty", adviser=True, join=_fixed_join(conn)))
+        _count_facts(conn)
+        teams = "(SELECT DISTINCT d.team_key, d.seg_day FROM summary_dirty d)"
+        conn.execute(sa_text(f"DELETE FROM cohort_summary_team WHERE seg_day >= :lo AND seg_day <= :hi AND "
+                             f"(team_key, seg_day) IN {teams}"), {"lo": lo, "hi": hi})
+        conn.execute(sa_text(_TEAM_FROM_ADVISERS.format(where=f"WHERE (s.team_key, s.seg_day) IN {teams}")))
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_start_dirty")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_start_dirty (team_key INTEGER NOT NULL, "
+                         "seg_day INTEGER NOT NULL, seg_end INTEGER NOT NULL, PRIMARY KEY (team_key, seg_day))")
+    conn.execute(sa_text(
+        "INSERT INTO summary_start_dirty (team_key, seg_day, seg_end) SELECT m.team_key, m.seg_day, MAX(m.seg_end) "
+        "FROM summary_start_mark m GROUP BY m.team_key, m.seg_day"))
+    lo, hi = conn.execute(sa_text("SELECT MIN(seg_day), MAX(seg_end) FROM summary_start_dirty")).one()
+    if lo is not None:
+        conn.execute(sa_text(
+            "DELETE FROM cohort_start WHERE start_day >= :lo AND start_day <= :hi AND EXISTS (SELECT 1 FROM "
+            "summary_start_dirty d WHERE d.team_key = cohort_start.team_key AND cohort_start.start_day >= d.seg_day "
+            "AND cohort_start.start_day <= d.seg_end)"), {"lo": lo, "hi": hi})
+        for frm in _block_claims("summary_start_dirty", adviser=False, join=_fixed_join(conn)):
+            conn.execute(sa_text(_STARTS.format(frm=frm)))
+    _drop_marks(conn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keeping them current: the importer and record_destination call these in their transactions.
+
+
+@dataclass
+class ImportMarks:
+    """What an import's write has marked before it changed the claims."""
+
+    full: bool
+    customers: int = 0
+
+
+_STAGED_DIFFERS = " OR ".join(
+    f"c.{col} IS DISTINCT FROM s.{col}" for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id")
+)
+
+
+def before_import(conn: Connection) -> ImportMarks:
+    """Called by the importer after staging and before it changes any claim: marks the blocks of
+    every claim of each customer whose claims the extract adds or changes (as they stand now), and
+    the start blocks that new claims and changed start dates or benefits leave and join."""
+    state = conn.execute(sa_text("SELECT batch_id FROM summary_info WHERE id = 1")).first()
+    has_claims = conn.execute(sa_text("SELECT 1 FROM claim LIMIT 1")).first() is not None
+    if state is None or not has_claims:
+        # No claims yet (or summaries of unknown state): count everything after the write.
+        return ImportMarks(full=True)
+    # One pass over the extract: the claims it adds or changes, as they stand and as they will be.
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_changed")
+    conn.execute(sa_text(
+        "CREATE TEMPORARY TABLE summary_changed AS SELECT s.claim_id AS claim_id, s.customer_id AS new_customer, "
+        "c.customer_id AS old_customer, s.start_day AS new_start, c.start_day AS old_start, "
+        "c.onflow_team_id AS team_id, s.adviser_id AS adviser_id, "
+        "CASE WHEN c.id IS NULL THEN 1 ELSE 0 END AS is_new, "
+        "CASE WHEN c.claim_start IS DISTINCT FROM s.claim_start OR c.benefit IS DISTINCT FROM s.benefit "
+        "THEN 1 ELSE 0 END AS moved "
+        f"FROM import_staging s LEFT JOIN claim c ON c.id = s.claim_id WHERE c.id IS NULL OR {_STAGED_DIFFERS}"
+    ))
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_customer")
+    conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_customer (customer_id TEXT PRIMARY KEY)")
+    conn.execute(sa_text(
+        "INSERT INTO summary_customer (customer_id) SELECT x.new_customer FROM summary_changed x "
+        "UNION SELECT x.old_customer FROM summary_changed x WHERE x.old_customer IS NOT NULL"
+    ))
+    touched = conn.execute(sa_text("SELECT COUNT(*) FROM summary_customer")).scalar_one()
+    customers = conn.execute(sa_text("SELECT COUNT(*) FROM customer")).scalar_one()
+    if touched > FULL_REBUILD_SHARE * max(customers, 1):
+        _drop_marks(conn)
+        return ImportMarks(full=True)
+    lo, hi = conn.execute(sa_text("SELECT MIN(start_day), MAX(start_day) FROM import_staging")).one()
+    ensure_days(conn, lo, hi)
+    _new_marks(conn)
+    if touched:
+        _mark_customers(conn)
+    conn.execute(sa_text(
+        "INSERT INTO summary_start_mark (team_key, seg_day, seg_end) "
+        "SELECT COALESCE(x.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
+        "JOIN cohort_segment g ON g.day = x.old_start WHERE x.moved = 1 AND x.is_new = 0 "
+        "UNION SELECT COALESCE(x.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
+        "JOIN cohort_segment g ON g.day = x.new_start WHERE x.moved = 1 AND x.is_new = 0 "
+        # A new claim's on-flow team is its adviser's team now (as the importer writes it).
+        "UNION SELECT COALESCE(st.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
+        "JOIN staff st ON st.id = x.adviser_id JOIN cohort_segment g ON g.day = x.new_start WHERE x.is_new = 1"
+    ))
+    return ImportMarks(full=False, customers=touched)
+
+
+def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
+    """Called by the importer after it has written the claims, in the same transaction."""
+    if marks.full:
+        rebuild_summaries(conn)
+        return
+    if marks.customers:
+        _mark_customers(conn)  # the same customers' claims as they stand now
+    _refresh_marked(conn)
+    _record_state(conn, batch_id)
+
+
+def refresh_claims(conn: Connection, claim_ids: Sequence[str]) -> None:
+    """Count again the blocks of these claims (after a change to their destination, say)."""
+    _new_marks(conn)
+    conn.execute(
+        sa_text("INSERT INTO summary_mark (team_key, seg_day, seg_end, adviser_id) "
+                "SELECT DISTINCT COALESCE(c.onflow_team_id, 0), g.seg_day, g.seg_end, c.onflow_adviser_id "
+                "FROM claim c JOIN cohort_segment g ON g.day = c.start_day WHERE c.id IN :ids")
+        .bindparams(bindparam("ids", expanding=True)),
+        {"ids": list(claim_ids)},
+    )
+    _refresh_marked(conn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading them
+
+
+@dataclass(frozen=True)
+class SummaryState:
+    batch_id: int | None
+    rule_set: str
+    weeks: tuple[int, ...]
+
+
+def state(conn: Connection) -> SummaryState | None:
+    row = conn.execute(sa_text("SELECT batch_id, rule_set, weeks FROM summary_info WHERE id = 1")).first()
+    if row is None:
+        return None
+    return SummaryState(row.batch_id, row.rule_set, tuple(int(w) for w in row.weeks.split(",") if w))
+
+
+@dataclass
+class SummaryCounts:
+    """One group's cohort in one period: its size and benefits, confirmed destinations, and per
+    milestone [off-flows, the categories in CATEGORY_COLUMNS' order, OPtE]."""
+
+    size: int = 0
+    benefits: set = field(default_factory=set)
+    confirmed: int = 0
+    by_week: dict = field(default_factory=dict)
+
+
+def _period_case(periods: Sequence[Period], column: str) -> str:
+    whens = " ".join(f"WHEN {column} <= {schema.day_number(p.end)} THEN {i}" for i, p in enumerate(periods))
+    return f"CASE {whens} ELSE {len(periods)} END"
+
+
+def read_counts(conn: Connection, *, group_by: str, scope: tuple[str, int] | None, benefit: str | None,
+                periods: Sequence[Period], weeks: Sequence[int]) -> dict[tuple[object, int], SummaryCounts]:
+    """(raw group key, period index) -> counts, from the summaries. ``scope`` is ("office", id),
+    ("team", id) or None for every claim; the group key is an office or team key, an adviser id,
+    or None for by none. ``weeks`` must be among SUMMARY_WEEKS."""
+    adviser = group_by == "adviser"
+    table = "cohort_summary" if adviser else "cohort_summary_team"
+    gcol = {"none": None, "office": "s.office_key", "team": "s.team_key", "adviser": "s.adviser_id"}[group_by]
+    where = ["s.seg_day >= :first", "s.seg_day <= :last"]
+    params: dict[str, object] = {"first": schema.day_number(periods[0].start),
+                                 "last": schema.day_number(periods[-1].end)}
+    if scope is not None:
+        where.append(f"s.{scope[0]}_key = :scope")
+        params["scope"] = scope[1]
+    if benefit:
+        where.append("s.benefit = :benefit")
+        params["benefit"] = benefit
+    pcase = _period_case(periods, "s.seg_day")
+    sums = ", ".join(f"SUM(s.{m}_{w})" for w in weeks for m in MEASURES)
+    # PostgreSQL refuses a constant in GROUP BY, so "by none" groups by period only.
+    keys = ([gcol] if gcol else []) + [pcase]
+    sql = (f"SELECT {gcol or 'NULL'} AS grp, {pcase} AS pidx, SUM(s.n), SUM(s.confirmed), MIN(s.benefit), "
+           f"MAX(s.benefit), {sums} FROM {table} s WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}")
+    out: dict[tuple[object, int], SummaryCounts] = {}
+    width = len(MEASURES)
+    for row in conn.execute(sa_text(sql), params).all():
+        if row[1] >= len(periods):
+            continue
+        values = [int(v or 0) for v in row[6:]]
+        out[(row[0], row[1])] = SummaryCounts(
+            size=int(row[2] or 0), confirmed=int(row[3] or 0), benefits={row[4], row[5]},
+            by_week={w: values[i * width:(i + 1) * width] for i, w in enumerate(weeks)},
+        )
+    return out
+
+
+def not_yet_counts(conn: Connection, *, group_by: str, scope: tuple[str, int] | None, benefit: str | None,
+                   after_day: int, last_day: int) -> dict[object, int]:
+    """Claims per raw group key that started after ``after_day`` and on or before ``last_day``."""
+    params: dict[str, object] = {"lo": after_day, "hi": last_day}
+    if group_by == "adviser":
+        # The adviser summary has no start days; a team's claims are one short run of the claim index.
+        assert scope is not None and scope[0] == "team"
+        where = ["c.onflow_team_id = :scope", "c.start_day > :lo", "c.start_day <= :hi"]
+        if benefit:
+            where.append("c.benefit = :benefit")
+            params["benefit"] = benefit
+        params["scope"] = scope[1]
+        sql = f"SELECT c.onflow_adviser_id, COUNT(*) FROM claim c WHERE {' AND '.join(where)} GROUP BY c.onflow_adviser_id"
+    else:
+        gcol = {"none": None, "office": "s.office_key", "team": "s.team_key"}[group_by]
+        where = ["s.start_day > :lo", "s.start_day <= :hi"]
+        if scope is not None:
+            where.append(f"s.{scope[0]}_key = :scope")
+            params["scope"] = scope[1]
+        if benefit:
+            where.append("s.benefit = :benefit")
+            params["benefit"] = benefit
+        group = f" GROUP BY {gcol}" if gcol else ""
+        sql = f"SELECT {gcol or 'NULL'}, SUM(s.n) FROM cohort_start s WHERE {' AND '.join(where)}{group}"
+    return {k: int(v or 0) for k, v in conn.execute(sa_text(sql), params) if v is not None}
+
+
+def group_names(conn: Connection, group_by: str, keys: Iterable[object]) -> dict[object, str | None]:
+    """The names the scan groups by, for the summaries' keys (None where there is no name)."""
+    keys = [k for k in set(keys) if k is not None]
+    if group_by == "none" or not keys:
+        return {}
+    table, col = {"office": (schema.Office.__table__, "id"), "team": (schema.Team.__table__, "id"),
+                  "adviser": (schema.Staff.__table__, "id")}[group_by]
+    rows = conn.execute(select(table.c[col], table.c.name).where(table.c[col].in_(keys))).all()
+    return {k: n for k, n in rows}
