@@ -241,3 +241,19 @@ def test_customer_record_timeline_search_and_my_actions(db):
         assert find_customers(conn, ADVISER, "c4") == []  # another adviser's customer
         mine = my_actions(conn, ADVISER, AS_AT)
         assert [(m.claim_id, m.overdue) for m in mine] == [("C5", True), ("C1", False)]
+
+
+def test_complete_next_action_marks_the_earliest_due_and_says_which(db):
+    with write(db) as conn:
+        records.add_action(conn, CLOCK, ADVISER, "C1", "Later one", "A1", dt.date(2026, 5, 20))
+        records.add_action(conn, CLOCK, ADVISER, "C1", "Sooner one", "A1", dt.date(2026, 5, 9))
+    with write(db) as conn:
+        assert records.complete_next_action(conn, CLOCK, ADVISER, "C1") == "Sooner one"
+    (c1,) = [r for r in page(db).rows if r.claim_id == "C1"]
+    assert c1.next_action == "Later one"
+    with write(db) as conn:
+        records.complete_next_action(conn, CLOCK, ADVISER, "C1")
+    with write(db) as conn, pytest.raises(StoreError, match="no open action to mark done"):
+        records.complete_next_action(conn, CLOCK, ADVISER, "C1")
+    with write(db) as conn, pytest.raises(AccessDenied):
+        records.complete_next_action(conn, CLOCK, ADVISER, "C4")

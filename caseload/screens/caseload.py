@@ -101,25 +101,12 @@ def read_page(engine, actor: Actor, query: CaseloadQuery, today: dt.date) -> Pag
 
 
 def complete_next_action(engine, clock, actor: Actor, claim_id: str) -> str:  # noqa: ANN001
-    """Mark done the claim's next action (the one the Next action column shows); its description.
-
-    A small query beside the store: records has complete_action by id, the list knows only the claim."""
-    from sqlalchemy import select
-
-    from caseload.store import schema
+    """Mark done the claim's next action (the one the Next action column shows); its description."""
+    from caseload.store import records
     from caseload.store.db import write
-    from caseload.store.records import claim_in_scope, complete_action
 
-    ac = schema.Action.__table__
     with write(engine) as conn:
-        claim_in_scope(conn, actor, claim_id)
-        row = conn.execute(select(ac.c.id, ac.c.version, ac.c.description)
-                           .where(ac.c.claim_id == claim_id, ac.c.status == "open")
-                           .order_by(ac.c.due_day, ac.c.id).limit(1)).first()
-        if row is None:
-            raise StoreError("This customer has no open action to mark done.")
-        complete_action(conn, clock, actor, row.id, row.version)
-        return row.description
+        return records.complete_next_action(conn, clock, actor, claim_id)
 
 
 def flag_words(flags: tuple[str, ...]) -> str:

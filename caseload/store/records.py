@@ -240,6 +240,19 @@ def complete_action(conn: Connection, clock: Clock, actor: Actor, action_id: int
            {"status": "done", "done_on": clock.today(), "done_by": actor.id}, None, "complete")
 
 
+def complete_next_action(conn: Connection, clock: Clock, actor: Actor, claim_id: str) -> str:
+    """Mark done the claim's next open action (earliest due: the caseload's Next action); its description."""
+    claim_in_scope(conn, actor, claim_id)
+    ac = schema.Action.__table__
+    row = conn.execute(select(ac.c.id, ac.c.version, ac.c.description)
+                       .where(ac.c.claim_id == claim_id, ac.c.status == "open")
+                       .order_by(ac.c.due_day, ac.c.id).limit(1)).first()
+    if row is None:
+        raise StoreError("This customer has no open action to mark done.")
+    complete_action(conn, clock, actor, row.id, row.version)
+    return row.description
+
+
 def reassign_action(conn: Connection, clock: Clock, actor: Actor, action_id: int, version: int, owner: str) -> None:
     table, row = _load_for_change(conn, actor, "action", action_id, version)
     claim = claim_in_scope(conn, actor, row.claim_id)
