@@ -23,6 +23,7 @@ CLOCK = FixedClock.on(dt.date(2026, 11, 2))
 COMMANDS = [
     [], ["import"], ["import", "claims"], ["export"], ["export", "offflow"], ["staff"], ["staff", "add"],
     ["staff", "set-role"], ["staff", "move"], ["staff", "list"], ["db"], ["db", "info"], ["db", "imports"], ["demo"],
+    ["export", "agenda"], ["export", "conference"], ["note"], ["note", "set"], ["note", "list"],
 ]
 
 
