@@ -219,6 +219,15 @@ def _reason(screen: ModalScreen, what: str) -> str:
     return required(screen.query_one("#reason", Input).value, f"A reason for {what}")
 
 
+def _amendment(dialog, values: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+    """The fields a correction changes, with its required reason; refused when nothing changed."""
+    reason = _reason(dialog, "the correction")
+    changes = {k: v for k, v in values.items() if v != dialog.amend.fields.get(k)}
+    if not changes:
+        raise Invalid("Nothing has changed: correct a field, or press escape to leave it as it is.")
+    return {"changes": changes, "reason": reason}
+
+
 class RagDialog(EditDialog):
     DIALOG_TITLE = "Set RAG rating"
     BINDINGS = [
@@ -340,11 +349,7 @@ class ContactDialog(EditDialog):
                   "attended": self.query_one("#contact-attended", RadioSet).pressed_index != 1}
         if self.amend is None:
             return values
-        reason = _reason(self, "the correction")
-        changes = {k: v for k, v in values.items() if v != self.amend.fields.get(k)}
-        if not changes:
-            raise Invalid("Nothing has changed: correct a field, or press escape to leave it as it is.")
-        return {"changes": changes, "reason": reason}
+        return _amendment(self, values)
 
     def write(self, conn, clock, actor, values) -> None:  # noqa: ANN001
         from caseload.store.records import amend, log_contact
@@ -398,11 +403,7 @@ class ActionDialog(EditDialog):
         values = {"description": description, "owner": owner, "due_on": due}
         if self.amend is None:
             return values
-        reason = _reason(self, "the correction")
-        changes = {k: v for k, v in values.items() if v != self.amend.fields.get(k)}
-        if not changes:
-            raise Invalid("Nothing has changed: correct a field, or press escape to leave it as it is.")
-        return {"changes": changes, "reason": reason}
+        return _amendment(self, values)
 
     def write(self, conn, clock, actor, values) -> None:  # noqa: ANN001
         from caseload.store.records import add_action, amend
