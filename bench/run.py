@@ -221,6 +221,52 @@ def environment() -> dict:
     }
 
 
+def describe_env(env: dict) -> str:
+    return (f"{env['date']}, {env['cores']} cores, commit {env['commit']}"
+            f"{' + uncommitted changes' if env['uncommitted_changes'] else ''} ({env['source']}), "
+            f"Python {env['python']}, SQLite {env['sqlite']}")
+
+
+def prepare(keep: Path | None, commit: str | None) -> tuple[Path, tempfile.TemporaryDirectory | None]:
+    """The work directory (kept, or temporary: clean it up), where children run; with `commit`, a
+    snapshot of that commit put ahead of the working tree for this process and every child."""
+    global SOURCE, SOURCE_COMMIT, CHILD_CWD
+    if keep:
+        keep.mkdir(parents=True, exist_ok=True)
+        work, cleanup = keep.resolve(), None
+    else:
+        cleanup = tempfile.TemporaryDirectory(prefix="caseload-bench-")
+        work = Path(cleanup.name)
+    CHILD_CWD = work
+    if commit:
+        SOURCE, SOURCE_COMMIT = snapshot(commit, work)
+        # Ahead of the editable install's finder, in the children and in this process.
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SOURCE), os.environ.get("PYTHONPATH")) if p)
+        sys.path.insert(0, str(SOURCE))
+        where = run_child([sys.executable, "-c", "import caseload, fixtures; print(caseload.__file__, fixtures.__file__)"])
+        if any(not Path(f).resolve().is_relative_to(SOURCE) for f in where["stdout"].split()):
+            raise SystemExit(f"bench: the children would not run the snapshot: {where['stdout']}")
+    return work, cleanup
+
+
+def run_heading(env: dict, log) -> str:  # noqa: ANN001
+    """What was measured, and when (after env["code_fingerprint_at_end"] is set): the environment,
+    a bold line if the code changed during the run, and the load average at start and end."""
+    env["commit_at_end"] = SOURCE_COMMIT or environment()["commit"]
+    lines = [f"\n{describe_env(env)}, code {env['code_fingerprint']}\n"]
+    if env["code_fingerprint_at_end"] != env["code_fingerprint"]:
+        log("warning: the measured code changed during the run: the figures mix versions")
+        lines.append(f"**The code changed during this run (code {env['code_fingerprint']} -> "
+                     f"{env['code_fingerprint_at_end']}, commit {env['commit']} -> {env['commit_at_end']}): "
+                     "these figures mix versions; run again.**\n")
+    load = env["load_average_at_start"]
+    if load:
+        env["load_average_at_end"] = list(os.getloadavg())
+        lines.append(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; at end: "
+                     + " ".join(f"{x:.2f}" for x in env["load_average_at_end"]) + "\n")
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------------------------------------
 # The benchmarks
 
@@ -254,10 +300,11 @@ def bin_path(name: str) -> str:
     return found
 
 
-def generate(rows: int, work: Path) -> tuple[Path, float]:
+def generate(rows: int, work: Path, *options: str) -> tuple[Path, float]:
+    """The extract (``options``: more arguments for fixtures.generate, such as --district) and its time."""
     path = work / f"claims-{rows}.csv"
     r = run_child([sys.executable, "-m", "fixtures.generate", "--rows", str(rows), "--seed", str(SEED),
-                   "--as-at", AS_AT.isoformat(), "--output", str(path)])
+                   "--as-at", AS_AT.isoformat(), "--output", str(path), *options])
     return path, r["seconds"]
 
 
@@ -291,13 +338,29 @@ def bench_import_floor(extract: Path, rows: int, runs: int, work: Path, log) -> 
     return {"seconds": walls, "peak_mb": peaks}
 
 
-def bench_export(db: Path, runs: int, work: Path, log) -> dict:  # noqa: ANN001
+def time_rollup(url: str, runs: int, log):  # noqa: ANN001, ANN201
+    """The team roll-up alone (12 reporting months), in this process, on an already-open connection:
+    each run's seconds, and the last result."""
     from caseload.clock import FixedClock
     from caseload.measures.cohorts import CohortKind
-    from caseload.store import schema
     from caseload.store.access import ADMIN
     from caseload.store.db import open_database
     from caseload.store.offflow import OffflowQuery, offflow
+
+    engine = open_database(url, FixedClock.on(AS_AT), create=False)
+    query = OffflowQuery(group_by="team", cohort=CohortKind.REPORTING_MONTH, last_n=12)
+    rollup = []
+    with engine.connect() as conn:
+        for k in range(runs):
+            secs, result = timed(offflow, conn, ADMIN, query)
+            rollup.append(secs)
+            log(f"  roll-up run {k + 1}: {secs:.3f} s ({len(result.rows)} rows)")
+    engine.dispose()
+    return rollup, result
+
+
+def bench_export(db: Path, runs: int, work: Path, log) -> dict:  # noqa: ANN001
+    from caseload.store import schema
 
     caseload = bin_path("caseload")
     out = work / "offflow.csv"
@@ -309,16 +372,7 @@ def bench_export(db: Path, runs: int, work: Path, log) -> dict:  # noqa: ANN001
         log(f"  export run {k + 1}: {r['seconds']:.3f} s, peak {r['peak_mb']:.0f} MB")
     csv_rows = sum(1 for _ in open(out, encoding="utf-8")) - 1
 
-    # The roll-up alone, in this process, on an already-open connection.
-    engine = open_database(str(db), FixedClock.on(AS_AT), create=False)
-    query = OffflowQuery(group_by="team", cohort=CohortKind.REPORTING_MONTH, last_n=12)
-    rollup = []
-    with engine.connect() as conn:
-        for k in range(runs):
-            secs, result = timed(offflow, conn, ADMIN, query)
-            rollup.append(secs)
-            log(f"  roll-up run {k + 1}: {secs:.3f} s ({len(result.rows)} rows)")
-    engine.dispose()
+    rollup, result = time_rollup(str(db), runs, log)
     periods = result.periods
     as_at = result.as_at
     first_day = schema.day_number(periods[0].start)
@@ -424,27 +478,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(msg, file=sys.stderr, flush=True)
 
-    global SOURCE, SOURCE_COMMIT, CHILD_CWD
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        work, cleanup = args.keep.resolve(), None
-    else:
-        cleanup = tempfile.TemporaryDirectory(prefix="caseload-bench-")
-        work = Path(cleanup.name)
-    CHILD_CWD = work
-    if args.commit:
-        SOURCE, SOURCE_COMMIT = snapshot(args.commit, work)
-        # Ahead of the editable install's finder, in the children and in this process.
-        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SOURCE), os.environ.get("PYTHONPATH")) if p)
-        sys.path.insert(0, str(SOURCE))
-        where = run_child([sys.executable, "-c", "import caseload, fixtures; print(caseload.__file__, fixtures.__file__)"])
-        if any(not Path(f).resolve().is_relative_to(SOURCE) for f in where["stdout"].split()):
-            raise SystemExit(f"bench: the children would not run the snapshot: {where['stdout']}")
-
+    work, cleanup = prepare(args.keep, args.commit)
     env = environment()
-    log(f"caseload bench: {args.rows:,} rows x {args.runs} runs; {env['date']}, {env['cores']} cores, "
-        f"commit {env['commit']}{' + uncommitted changes' if env['uncommitted_changes'] else ''} "
-        f"({env['source']}), Python {env['python']}, SQLite {env['sqlite']}")
+    log(f"caseload bench: {args.rows:,} rows x {args.runs} runs; {describe_env(env)}")
     load = env["load_average_at_start"]
     if load and load[0] > 0.5:
         log(f"warning: the 1-minute load average is {load[0]:.2f}; other work on this machine will slow these figures")
@@ -463,20 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         if cleanup is not None:
             cleanup.cleanup()
 
-    env["commit_at_end"] = SOURCE_COMMIT or environment()["commit"]
-    changed = env["code_fingerprint_at_end"] != env["code_fingerprint"]
-    if changed:
-        log("warning: the measured code changed during the run: the figures mix versions")
-    print(f"\n{env['date']}, {env['cores']} cores, commit {env['commit']}"
-          f"{' + uncommitted changes' if env['uncommitted_changes'] else ''} ({env['source']}), "
-          f"Python {env['python']}, SQLite {env['sqlite']}, code {env['code_fingerprint']}\n")
-    if changed:
-        print(f"**The code changed during this run (code {env['code_fingerprint']} -> "
-              f"{env['code_fingerprint_at_end']}, commit {env['commit']} -> {env['commit_at_end']}): "
-              "these figures mix versions; run again.**\n")
-    if load:
-        print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; at end: "
-              + " ".join(f"{x:.2f}" for x in os.getloadavg()) + "\n")
+    print(run_heading(env, log))
     print(table(args.rows, args.runs, gen_seconds, imp, imp_floor, exp))
     if args.json:
         raw = {

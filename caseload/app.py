@@ -7,6 +7,7 @@ Database work runs in thread workers and reaches widgets as plain objects, by me
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +86,14 @@ class DataDate:
         return self.latest.as_at if self.latest else None
 
 
-def load_identity(conn: Connection, staff_id: str) -> Identity:
-    """The identity for a staff id; the administrator's id means the database owner, as on the command line."""
+def load_identity(conn: Connection, staff_id: str, today: dt.date | None = None) -> Identity:
+    """The identity for a staff id; the administrator's id means the database owner, as on the command line.
+    `today` is the app's clock's: the caseloads the person covers that day are theirs to see too."""
     from caseload.store.access import actor_for
     from caseload.store.info import office_name
 
     try:
-        actor = actor_for(conn, staff_id)
+        actor = actor_for(conn, staff_id, today)
     except StoreError:
         if staff_id == ADMIN.id:
             return Identity(ADMIN, "every office")
@@ -183,6 +185,9 @@ class CaseloadApp(App[None]):
         return isinstance(screen, HomeScreen)
 
     def on_mount(self) -> None:
+        # What start-up made (modules, SQLAlchemy's and Textual's own objects: ~150,000) lives as
+        # long as the app: out of the collector's way, or a full collection stalls a keystroke ~90 ms.
+        gc.freeze()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.load_data_date()
         for notice in self._notices:
@@ -289,6 +294,12 @@ class CaseloadApp(App[None]):
         if self.identity is not None and not isinstance(self.screen, TeamViewScreen):
             self.push_screen(TeamViewScreen())
 
+    def action_fairness(self) -> None:
+        from caseload.screens.fairness import FairnessScreen
+
+        if self.identity is not None and not isinstance(self.screen, FairnessScreen):
+            self.push_screen(FairnessScreen())
+
     def action_switch_adviser(self) -> None:
         from caseload.screens.caseload import CaseloadScreen
         from caseload.screens.dialogs import AdviserChooser
@@ -332,6 +343,8 @@ class CaseloadApp(App[None]):
             yield SystemCommand("My actions", "Your open actions by due date, overdue first", self.action_my_actions)
             yield SystemCommand("Team view", "Off-flow rates by cohort and milestone, with destinations, trend "
                                 "and context", self.action_team_view)
+            yield SystemCommand("Fairness", "Where attention goes: contacts by RAG and duration band, Red without a "
+                                "plan, beyond 52, sanctions, equality, destination quality", self.action_fairness)
             if self.identity.actor.role is Role.ADVISER:
                 yield SystemCommand("My conferences", "Your caseload conferences and their summaries (read only)",
                                     self.action_my_conferences)
@@ -367,10 +380,10 @@ def create_app(
     # Before the app runs, so reading here blocks no event loop.
     with engine.connect() as conn:
         if as_staff:
-            identity = load_identity(conn, as_staff)
+            identity = load_identity(conn, as_staff, clock.today())
         elif (remembered := loaded.config.identity_for(db_key)) is not None:
             try:
-                identity = load_identity(conn, remembered)
+                identity = load_identity(conn, remembered, clock.today())
             except StoreError:
                 notices.append(f"{remembered}, who you were last time, is no longer on the staff list: "
                                "choose who you are.")

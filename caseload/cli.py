@@ -27,19 +27,32 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{value}' is not a date in the form YYYY-MM-DD") from None
 
 
-def _common() -> argparse.ArgumentParser:
+def _common(default: object = argparse.SUPPRESS) -> argparse.ArgumentParser:
+    # Subcommands suppress the defaults and only the top-level parser has them, so `caseload --db X
+    # import ...` and `caseload import ... --db X` both work: a subcommand's default would overwrite the first.
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--db", metavar="URL", help=DB_HELP)
-    p.add_argument("--as", dest="as_staff", metavar="STAFF_ID",
+    p.add_argument("--db", metavar="URL", help=DB_HELP, default=default)
+    p.add_argument("--as", dest="as_staff", metavar="STAFF_ID", default=default,
                    help="act as this staff member (on the command line the default is the database owner, "
                         "as administrator; the app remembers who you chose last time, else asks)")
     return p
 
 
+def _period_options(p: argparse.ArgumentParser) -> None:
+    """The cohort period options every export of cohort figures shares (off-flow and fairness)."""
+    p.add_argument("--cohort", default=None, choices=["calendar-month", "reporting-month", "quarter", "year"],
+                   help="cohort period kind (default: the database's setting, reporting-month)")
+    p.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first day of the first cohort period")
+    p.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last day of the last cohort period")
+    p.add_argument("--last", dest="last_n", type=int, default=12, metavar="N",
+                   help="the last N complete periods before the as-at date (default 12)")
+    p.add_argument("--as-at", type=_date, metavar="DATE", help="compute as at this date (default: the latest import's)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
-        prog="caseload", parents=[common],
+        prog="caseload", parents=[_common(default=None)],
         description="Caseloads, caseload conferences and off-flow figures for employment advisers. "
                     "With no command, opens the app.",
     )
@@ -71,20 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     from caseload.measures.offflow import GROUP_BY
 
     off.add_argument("--by", default="none", choices=GROUP_BY, help="group rows by (default: none)")
-    off.add_argument("--cohort", default=None,
-                     choices=["calendar-month", "reporting-month", "quarter", "year"],
-                     help="cohort period kind (default: the database's setting, reporting-month)")
+    _period_options(off)
     off.add_argument("--milestones", default="13,26,52", metavar="WEEKS",
                      help="comma-separated milestones in weeks (default: 13,26,52)")
-    off.add_argument("--from", dest="first", type=_date, metavar="DATE", help="first day of the first cohort period")
-    off.add_argument("--to", dest="last", type=_date, metavar="DATE", help="last day of the last cohort period")
-    off.add_argument("--last", dest="last_n", type=int, default=12, metavar="N",
-                     help="the last N complete periods before the as-at date (default 12)")
     off.add_argument("--benefit", metavar="NAME", help="only claims of this benefit (JSA, ESA, UC, IS, IB)")
     off.add_argument("--attribution", choices=["onflow", "current"], default=None,
                      help="credit cohorts to the holder at claim start (onflow) or now (current)")
     off.add_argument("--rule-set", default=None, metavar="NAME", help="destination rule set (default: opte-2010)")
-    off.add_argument("--as-at", type=_date, metavar="DATE", help="compute as at this date (default: the latest import's)")
     off.add_argument("--format", default="csv", choices=["csv", "xlsx", "md", "html"],
                      help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file)")
     off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
@@ -115,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     cs.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
     cs.add_argument("--named", action="store_true",
                     help="name customers (team managers, team leaders and the administrator only)")
+    from caseload.export.fairness import HELP as FAIRNESS_HELP
+
+    for name, (summary, description) in FAIRNESS_HELP.items():
+        fx = exp_sub.add_parser(name, parents=[common], help=summary, description=description)
+        fx.add_argument("--by", default="team", choices=["office", "team", "adviser"],
+                        help="rows per office, team or adviser (default: team; per adviser for the adviser and "
+                             "their team manager, per office for a team leader)")
+        _period_options(fx)
+        fx.add_argument("--window", type=int, default=28, choices=[28, 91],
+                        help="days ending on the as-at date for contacts and conference coverage (default 28)")
+        fx.add_argument("--format", required=True, choices=["csv", "md", "html"],
+                        help="csv (metadata in OUTPUT.meta.json), md or html (metadata inside the file)")
+        fx.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+        if name in ("beyond52", "sanctions"):
+            fx.add_argument("--named", action="store_true",
+                            help="name customers (team managers, team leaders and the administrator only)")
 
     staff = sub.add_parser("staff", parents=[common], help="staff, teams and roles",
                            description="Staff, their team and role. Advisers arrive with extracts.")
@@ -164,10 +186,28 @@ def build_parser() -> argparse.ArgumentParser:
     nl.add_argument("--cohort", choices=kinds, default=None, help="only this cohort period kind")
     nl.add_argument("--office", metavar="NAME", help="only this office")
 
+    from caseload.reassign_cli import add_parsers as add_reassign_parsers
+
+    add_reassign_parsers(sub, common, _date)
+
     db = sub.add_parser("db", parents=[common], help="the database", description="The database.")
     db_sub = db.add_subparsers(dest="what", metavar="ACTION", required=True)
     db_sub.add_parser("info", parents=[common], help="schema version, counts and the latest import")
     db_sub.add_parser("imports", parents=[common], help="import history")
+    cp = db_sub.add_parser(
+        "copy", parents=[common], help="copy a whole database into an empty one (SQLite <-> PostgreSQL)",
+        description="Copy every table, ids kept, into an empty database (created if it is a new SQLite file), in "
+                    "one transaction, then check each table's row count. Anything wrong leaves the target empty.")
+    cp.add_argument("--from", dest="source", metavar="URL", help="the database to copy (default: --db)")
+    cp.add_argument("--to", dest="target", metavar="URL", required=True, help="an empty database")
+    bk = db_sub.add_parser(
+        "backup", parents=[common], help="a consistent backup while the database is in use",
+        description="SQLite: the online backup API, into a new SQLite file. PostgreSQL: pg_dump --format=custom "
+                    "(restore with pg_restore). The file is readable by its owner only.")
+    bk.add_argument("path", type=Path, metavar="PATH", help="a new file")
+    from caseload.cli_privacy import add_parsers as add_privacy_parsers
+
+    add_privacy_parsers(sub, common, _date)
     return parser
 
 
@@ -200,6 +240,9 @@ def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
           f"{r.claims_added} claims added, {r.claims_updated} updated, {r.transfers} transfers.")
     if r.rows_rejected:
         print(f"{r.rows_rejected} rows were rejected and written, with their reasons, to {args.rejects}.")
+    if r.assignment_conflicts:
+        print(f"{r.assignment_conflicts} claims: the extract disagrees with a local reassignment; "
+              "see `caseload reassign conflicts`.")
     return 0
 
 
@@ -272,7 +315,7 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
 
 def cmd_export(args: argparse.Namespace, clock: Clock) -> int:
     return {"offflow": cmd_export_offflow, "agenda": cmd_export_agenda,
-            "conference": cmd_export_conference}[args.what](args, clock)
+            "conference": cmd_export_conference}.get(args.what, cmd_export_fairness)(args, clock)
 
 
 def _named_allowed(actor, named: bool) -> None:  # noqa: ANN001
@@ -351,6 +394,44 @@ def cmd_export_conference(args: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
+def cmd_export_fairness(args: argparse.Namespace, clock: Clock) -> int:
+    """attention, equality, beyond52, sanctions: export/fairness.py builds them, in the off-flow export's shape."""
+    from caseload.export.fairness import build_report, write_csv, write_html, write_markdown
+    from caseload.export.offflow import write_metadata
+    from caseload.measures.cohorts import CohortKind
+    from caseload.store import settings as settings_mod
+    from caseload.store.fairness import FairnessQuery
+    from caseload.store.offflow import OffflowQuery
+
+    engine = _engine(args, clock, create=False)
+    actor = _actor(engine, args)
+    named = getattr(args, "named", False)
+    _named_allowed(actor, named)
+    with engine.connect() as conn:
+        conf = settings_mod.load(conn)
+        period = OffflowQuery(cohort=CohortKind(args.cohort or conf.cohort_kind), first=args.first, last=args.last,
+                              last_n=args.last_n, attribution=conf.attribution, rule_set=conf.rule_set,
+                              as_at=args.as_at)
+        report = build_report(conn, actor, args.what, FairnessQuery(by=args.by, window=args.window, period=period),
+                              named=named, generated_at=clock.now(), generated_by=actor.id)
+    if args.format == "csv":
+        if args.output == "-":
+            write_csv(report, sys.stdout)
+            write_metadata(report.meta, sys.stderr)
+            return 0
+        out = Path(args.output)
+        meta_path = out.with_name(out.name + ".meta.json")
+        _write_atomic(out, lambda f: write_csv(report, f))
+        _write_atomic(meta_path, lambda f: write_metadata(report.meta, f))
+        print(f"Wrote {len(report.csv_rows)} rows to {out} and the metadata to {meta_path}.", file=sys.stderr)
+        return 0
+    write = write_markdown if args.format == "md" else write_html
+    _write_text(args.output, lambda f: write(report, f))
+    if args.output != "-":
+        print(f"Wrote the {args.what} export to {args.output}, with the metadata inside the file.", file=sys.stderr)
+    return 0
+
+
 def _write_atomic(path: Path, write: Callable) -> None:
     """Write beside the target and rename, so a reader never sees half a file."""
     import os
@@ -404,6 +485,8 @@ def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.db import describe, resolve_url
     from caseload.store.info import db_info, imports
 
+    if args.what in ("copy", "backup"):
+        return _db_transfer(args, clock)
     engine = _engine(args, clock, create=False)
     with engine.connect() as conn:
         if args.what == "info":
@@ -430,6 +513,23 @@ def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
         print(f"{b.id:>5}  {b.as_at.isoformat()}  {b.imported_at:%Y-%m-%d %H:%M}  {b.imported_by:<10}  "
               f"{b.rows_read:>5}  {b.rows_rejected:>8}  {b.claims_added:>5}  {b.claims_updated:>7}  "
               f"{b.transfers:>9}  {b.file_name}{' (partial)' if b.partial else ''}")
+    return 0
+
+
+def _db_transfer(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.store import transfer
+    from caseload.store.db import describe, resolve_url
+
+    source = resolve_url(args.source if args.what == "copy" and args.source else args.db)
+    transfer.require_owner(source, args.as_staff, clock)
+    if args.what == "backup":
+        method = transfer.backup_database(source, args.path, clock)
+        print(f"Backed up {describe(source)} to {args.path} ({method}).")
+        return 0
+    result = transfer.copy_database(source, args.target, clock)
+    print(f"Copied {describe(source)} to {describe(resolve_url(args.target))}; rows per table (each checked):")
+    for name, n in result.counts.items():
+        print(f"  {name + ':':<26} {n}")
     return 0
 
 
@@ -493,16 +593,24 @@ def cmd_app(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
+    from caseload.cli_privacy import cmd_audit, cmd_customer
+
     parser = build_parser()
     args = parser.parse_args(argv)
     clock = clock or SystemClock()
+    from caseload.reassign_cli import cmd_cover, cmd_reassign
+
     handlers = {
+        "reassign": cmd_reassign,
+        "cover": cmd_cover,
         "import": cmd_import_claims,
         "export": cmd_export,
         "staff": cmd_staff,
         "db": cmd_db,
         "note": cmd_note,
         "demo": cmd_demo,
+        "customer": cmd_customer,
+        "audit": cmd_audit,
         None: cmd_app,
     }
     try:

@@ -74,7 +74,7 @@ def _wipe(engine: Engine) -> None:
 
 
 def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffice:
-    from fixtures.generator import OfficeShape, iter_successive_extracts, write_extract
+    from fixtures.generator import DEMO_SHAPE, iter_successive_extracts, write_extract
 
     as_at, today = demo_dates(seed)
     mark = _marker(engine)
@@ -91,7 +91,7 @@ def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffi
     dates = [as_at - dt.timedelta(days=EXTRACT_INTERVAL_DAYS * k) for k in range(EXTRACTS - 1, -1, -1)]
     with tempfile.TemporaryDirectory(prefix="caseload-demo-") as tmp:
         # Teams that vary in pace, so the demo shows some cohorts meeting the expected level and some not.
-        shape = OfficeShape(team_pace=(0.6, 0.95))
+        shape = DEMO_SHAPE
         extracts = iter_successive_extracts(rows, seed=seed, as_at_dates=dates, shape=shape)
         for n, (d, recs) in enumerate(extracts, start=1):
             path = Path(tmp) / f"demo-extract-{n}-{d.isoformat()}.csv"
@@ -190,6 +190,71 @@ def _records(conn, seed: int, as_at: dt.date) -> None:  # noqa: ANN001
             due = as_at + dt.timedelta(days=rng.randint(-10, 21))
             records.add_action(conn, FixedClock.on(as_at - dt.timedelta(days=14)), who, cl.id, rng.choice(ACTIONS),
                                cl.adviser_id, due)
+    _other_teams(conn, seed, as_at, [cl for cl in claims if cl.team_id != teams[0]])
+    _referrals_and_destinations(conn, seed, as_at)
+
+
+def _other_teams(conn, seed: int, as_at: dt.date, claims) -> None:  # noqa: ANN001
+    """Fewer records on the other teams' open claims (a contact or two, some notes and actions), from an
+    RNG of their own so the first team's records stay as they were. Enough for every team to show in the
+    fairness views, beyond-52 customers with and without a recent contact included, at little build time."""
+    import random
+
+    from caseload.store import records
+
+    rng = random.Random(seed * 6271)
+    today = FixedClock.on(as_at)
+    for cl in claims:
+        if rng.random() > 0.4:
+            continue
+        who = Actor(id=cl.adviser_id, role=Role.ADVISER, team_id=cl.team_id)
+        days_on = (as_at - cl.claim_start).days
+        on = as_at - dt.timedelta(days=rng.randint(1, min(80, max(1, days_on))))
+        if on >= cl.claim_start:
+            kind = rng.choices(("appointment", "phone", "job_search_review"), weights=(5, 3, 3))[0]
+            records.log_contact(conn, today, who, cl.id, on, kind, rng.random() > 0.12)
+        if rng.random() < 0.15:
+            records.add_note(conn, FixedClock.on(as_at - dt.timedelta(days=rng.randint(0, 20))), who, cl.id,
+                             rng.choice(NOTES))
+        if rng.random() < 0.2:
+            records.add_action(conn, FixedClock.on(as_at - dt.timedelta(days=14)), who, cl.id, rng.choice(ACTIONS),
+                               cl.adviser_id, as_at + dt.timedelta(days=rng.randint(-10, 21)))
+
+
+REFERRAL_SHARE = 0.025  # claims given a decision maker referral shortly before one of their milestones
+CONFIRM_SHARE = 0.08  # ended claims of unknown destination that an adviser later confirmed
+
+
+def _referrals_and_destinations(conn, seed: int, as_at: dt.date) -> None:  # noqa: ANN001
+    """On every team: decision maker referrals 0 to 28 days before a milestone passed in the last year
+    (so some fall within the 14 days the fairness view flags, and some just outside), and destinations
+    confirmed by advisers for some off-flows the extract had as not known or failed to sign."""
+    import random
+
+    from caseload.store import records
+
+    rng = random.Random(seed * 3571)
+    c = schema.Claim.__table__
+    year_ago = as_at - dt.timedelta(days=364)
+    rows = conn.execute(select(c.c.id, c.c.claim_start, c.c.claim_end, c.c.end_reason, c.c.team_id, c.c.adviser_id)
+                        .where(c.c.claim_start >= year_ago - dt.timedelta(days=364)).order_by(c.c.id)).all()
+    today = FixedClock.on(as_at)
+    for cl in rows:
+        who = Actor(id=cl.adviser_id, role=Role.ADVISER, team_id=cl.team_id)
+        last = min(as_at, cl.claim_end or as_at)
+        if rng.random() < REFERRAL_SHARE:
+            milestones = [cl.claim_start + dt.timedelta(days=7 * w) for w in (13, 26, 52)]
+            due = [m for m in milestones if year_ago <= m <= last + dt.timedelta(days=28)]
+            if due:
+                on = rng.choice(due) - dt.timedelta(days=rng.randint(0, 28))
+                if cl.claim_start <= on <= last:
+                    records.log_contact(conn, today, who, cl.id, on, "decision_maker_referral", True)
+        if (cl.claim_end is not None and cl.claim_end >= year_ago and (cl.end_reason or "not_known") in
+                ("not_known", "failed_to_sign") and rng.random() < CONFIRM_SHARE):
+            confirmed = min(as_at, cl.claim_end + dt.timedelta(days=rng.randint(3, 40)))
+            records.record_destination(conn, today, who, cl.id, rng.choice(("found_work", "found_work", "other_benefit",
+                                                                             "ceased_claiming", "education")),
+                                       rng.choice(("customer", "employer", "central_system")), confirmed)
 
 
 DONE_SO_FAR = (

@@ -164,6 +164,16 @@ def test_db_info_and_imports(tmp_path, capsys, extract):
     assert "2026-10-30" in out and "claims.csv" in out and "10000" in out
 
 
+def test_db_and_as_may_come_before_the_command(tmp_path, capsys, extract):
+    db = str(tmp_path / "db.sqlite3")
+    code, out, _ = run(capsys, "--db", db, "import", "claims", str(extract), "--as-at", "2026-10-30")
+    assert code == 0 and "10000 rows read" in out
+    code, out, _ = run(capsys, "--db", db, "db", "info")
+    assert "claim:          10000" in out
+    code, _, err = run(capsys, "--db", db, "--as", "NOBODY", "note", "list")
+    assert code == 1 and "NOBODY" in err
+
+
 def test_db_from_environment(tmp_path, capsys, extract, monkeypatch):
     monkeypatch.setenv("CASELOAD_DB", str(tmp_path / "env.sqlite3"))
     run(capsys, "import", "claims", str(extract), "--as-at", "2026-10-30")

@@ -12,7 +12,10 @@ import pytest
 from fixtures.generate import extract_paths, main
 from fixtures.generator import (
     COLUMNS,
+    DEMO_OFFICE_ROWS,
+    DEMO_SHAPE,
     OfficeShape,
+    district_shape,
     generate_claims,
     iter_claims,
     size_plan,
@@ -222,6 +225,23 @@ def test_offices_added_for_big_extracts():
     for r in rows:
         per_office[r["office"]].add(r["team"])
     assert all(3 <= len(t) <= 5 for t in per_office.values())
+
+
+def test_district_is_the_demo_office_repeated():
+    """bench/ scales the demo office by adding offices: each of them 3 teams of 8 advisers, each
+    adviser holding 100-120 open claims, one office per 20,000 claims."""
+    for n, offices in ((10_000, 1), (20_000, 1), (100_000, 5), (1_000_000, 50)):
+        plan = size_plan(n, district_shape(n))
+        assert (plan.offices, plan.teams, plan.advisers, plan.open_per_adviser) == (offices, 3 * offices, 24 * offices, (100, 120))
+    assert size_plan(DEMO_OFFICE_ROWS, DEMO_SHAPE) == size_plan(DEMO_OFFICE_ROWS, district_shape(DEMO_OFFICE_ROWS))
+    rows = generate_claims(40_000, seed=SEED, as_at=AS_AT, shape=district_shape(40_000))
+    teams = collections.defaultdict(set)
+    for r in rows:
+        teams[r["office"]].add(r["team"])
+    assert sorted(teams) == ["Northgate", "Riverside"]
+    assert all(len(t) == 3 for t in teams.values())
+    per = collections.Counter(r["adviser_id"] for r in rows if not r["claim_end"])
+    assert len(per) == 48 and all(100 <= n <= 120 for n in per.values())
 
 
 # -- durations ------------------------------------------------------------------

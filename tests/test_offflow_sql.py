@@ -28,6 +28,7 @@ from extracts import cohort_of_40, row, write_extract
 AS_AT = dt.date(2026, 3, 6)
 BASE = dt.date(2025, 1, 1)
 CLOCK = FixedClock.on(dt.date(2026, 3, 9))
+pytestmark = pytest.mark.both_backends
 
 claim_strategy = st.fixed_dictionaries({
     "customer": st.integers(0, 12),
@@ -89,12 +90,12 @@ def _reference_facts(kept: list[dict], group_by: str, as_at: dt.date) -> list[Cl
     kind=st.sampled_from(list(CohortKind)),
     as_at_back=st.sampled_from((0, 30, 200)),
 )
-def test_sql_rollup_equals_the_reference(tmp_path_factory, claims, group_by, kind, as_at_back):
+def test_sql_rollup_equals_the_reference(tmp_path_factory, new_db, claims, group_by, kind, as_at_back):
     rows, kept = _extract(claims)
     if not rows:
         return
     path = tmp_path_factory.mktemp("prop")
-    engine = open_database(str(path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     try:
         import_claims(engine, write_extract(path / "x.csv", rows), as_at=AS_AT, actor=ADMIN, clock=CLOCK)
         as_at = AS_AT - dt.timedelta(days=as_at_back)
@@ -116,9 +117,9 @@ def test_sql_rollup_equals_the_reference(tmp_path_factory, claims, group_by, kin
         engine.dispose()
 
 
-def test_worked_example_cohort_of_40(tmp_path):
+def test_worked_example_cohort_of_40(tmp_path, new_db):
     clock = FixedClock.on(dt.date(2013, 1, 1))
-    engine = open_database(str(tmp_path / "db.sqlite3"), clock)
+    engine = open_database(new_db(), clock)
     import_claims(engine, cohort_of_40(tmp_path), as_at=dt.date(2012, 12, 31), actor=ADMIN, clock=clock)
     q = OffflowQuery(cohort=CohortKind.CALENDAR_MONTH, first=dt.date(2011, 4, 1), last=dt.date(2011, 4, 30))
     with engine.connect() as conn:
@@ -140,9 +141,9 @@ def test_worked_example_cohort_of_40(tmp_path):
         "2011-04", "2011-04-01", "2011-04-30", "final")
 
 
-def test_quick_reclaim_is_not_opte_but_still_an_offflow(tmp_path):
+def test_quick_reclaim_is_not_opte_but_still_an_offflow(tmp_path, new_db):
     clock = FixedClock.on(dt.date(2026, 3, 9))
-    engine = open_database(str(tmp_path / "db.sqlite3"), clock)
+    engine = open_database(new_db(), clock)
     rows = [
         row("C1", customer_id="P1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="found_work"),
         row("C2", customer_id="P1", claim_start="2025-07-08"),  # 7 days later: a quick re-claim
@@ -157,9 +158,9 @@ def test_quick_reclaim_is_not_opte_but_still_an_offflow(tmp_path):
     assert (r.cohort_size, r.offflows, r.employment, r.opte) == (2, 2, 2, 1)
 
 
-def _sex_groups(tmp_path: Path, women: int, men: int):
+def _sex_groups(tmp_path: Path, url: str, women: int, men: int):
     clock = FixedClock.on(dt.date(2026, 3, 9))
-    engine = open_database(str(tmp_path / "db.sqlite3"), clock)
+    engine = open_database(url, clock)
     rows = [row(f"C{i:03d}", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="found_work",
                 sex="female" if i < women else "male") for i in range(women + men)]
     import_claims(engine, write_extract(tmp_path / "x.csv", rows), as_at=AS_AT, actor=ADMIN, clock=clock)
@@ -170,8 +171,8 @@ def _sex_groups(tmp_path: Path, women: int, men: int):
     return {r.group: row_values(result, r) for r in result.rows}
 
 
-def test_suppression_at_four_and_five(tmp_path):
-    cells = _sex_groups(tmp_path, women=4, men=5)
+def test_suppression_at_four_and_five(tmp_path, new_db):
+    cells = _sex_groups(tmp_path, new_db(), women=4, men=5)
     idx = {c: i for i, c in enumerate(COLUMNS)}
     women, men = cells["female"], cells["male"]
     assert (women[idx["cohort_size"]], women[idx["offflows"]], women[idx["rate_pct"]], women[idx["meets_target"]]) == (
@@ -214,12 +215,12 @@ def test_no_import_yet_says_what_to_do(engine):
         offflow(conn, ADMIN, OffflowQuery())
 
 
-def test_confirmed_destination_replaces_the_extracts_reason_in_reason_based_figures(tmp_path):
+def test_confirmed_destination_replaces_the_extracts_reason_in_reason_based_figures(tmp_path, new_db):
     from caseload.store import records
     from caseload.store.db import write
 
     clock = FixedClock.on(dt.date(2026, 3, 9))
-    engine = open_database(str(tmp_path / "db.sqlite3"), clock)
+    engine = open_database(new_db(), clock)
     rows = [row("C1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="not_known"),
             row("C2", claim_start="2025-06-03", claim_end="2025-07-01", end_reason="failed_to_sign")]
     import_claims(engine, write_extract(tmp_path / "x.csv", rows), as_at=AS_AT, actor=ADMIN, clock=clock)

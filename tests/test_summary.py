@@ -34,6 +34,7 @@ BASE = dt.date(2025, 1, 4)
 AS_ATS = (dt.date(2026, 2, 6), dt.date(2026, 3, 6), dt.date(2026, 4, 3))
 TODAY = dt.date(2026, 4, 6)
 CLOCK = FixedClock.on(TODAY)
+pytestmark = pytest.mark.both_backends
 
 # Advisers and where they sit: two teams in one office (one with two advisers), one in another, and
 # one adviser with no team at all.
@@ -151,9 +152,9 @@ def _reference(claims: list[dict], final: dict[str, dict], confirmed: dict[str, 
     kind=st.sampled_from(list(CohortKind)),
 )
 def test_summaries_stay_equal_to_a_recount_and_answer_like_the_scan_and_the_reference(
-        tmp_path_factory, claims, confirm, kind):
+        tmp_path_factory, new_db, claims, confirm, kind):
     path = tmp_path_factory.mktemp("summary")
-    engine = open_database(str(path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     confirmed: dict[str, str] = {}
     final: dict[str, dict] = {}
     # Every later import is counted block by block (a small extract would otherwise touch so many of
@@ -261,9 +262,9 @@ def _assert_pooled(parts, whole, parent_of) -> None:  # noqa: ANN001
         assert r.rate_pct == truncated_pct(off, size)
 
 
-def test_a_reclaim_within_7_days_changes_the_other_claims_opte_on_import(tmp_path):
+def test_a_reclaim_within_7_days_changes_the_other_claims_opte_on_import(tmp_path, new_db):
     """The later claim arrives in the second extract; the first claim, unchanged, stops being OPtE."""
-    engine = open_database(str(tmp_path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     first = [row("C1", customer_id="P1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="found_work")]
     import_claims(engine, write_extract(tmp_path / "a.csv", first), as_at=dt.date(2025, 7, 4), actor=ADMIN,
                   clock=CLOCK)
@@ -285,9 +286,9 @@ def test_a_reclaim_within_7_days_changes_the_other_claims_opte_on_import(tmp_pat
     assert_summaries_equal_a_recount(engine)
 
 
-def test_roll_ups_the_summaries_cannot_answer_scan_and_agree(tmp_path):
+def test_roll_ups_the_summaries_cannot_answer_scan_and_agree(tmp_path, new_db):
     """An earlier as-at date, current-holder attribution, other milestones: the claims are read."""
-    engine = open_database(str(tmp_path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     rows = [row(f"C{i}", claim_start="2025-06-02", claim_end="2025-07-01" if i % 2 else "",
                 end_reason="found_work" if i % 2 else "") for i in range(6)]
     import_claims(engine, write_extract(tmp_path / "a.csv", rows), as_at=dt.date(2026, 3, 6), actor=ADMIN,
@@ -307,8 +308,8 @@ def test_summary_milestones_include_the_published_ones():
     assert {13, 26, 52, 65} <= set(SUMMARY_WEEKS)
 
 
-def test_explain_names_the_rule_set_and_both_reasons(tmp_path):
-    engine = open_database(str(tmp_path / "db.sqlite3"), CLOCK)
+def test_explain_names_the_rule_set_and_both_reasons(tmp_path, new_db):
+    engine = open_database(new_db(), CLOCK)
     rows = [row("C1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="not_known"),
             row("C2", claim_start="2025-06-03", claim_end="2025-10-01", end_reason="failed_to_sign"),
             row("C3", claim_start="2025-06-04"),
@@ -335,10 +336,10 @@ def test_explain_names_the_rule_set_and_both_reasons(tmp_path):
     assert (r13.offflows, r13.cohort_size, r13.employment, r13.opte) == (2, 4, 1, 1)
 
 
-def test_explain_keeps_to_the_actors_scope(tmp_path):
+def test_explain_keeps_to_the_actors_scope(tmp_path, new_db):
     from caseload.store.errors import AccessDenied
 
-    engine = open_database(str(tmp_path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     rows = [row("C1", claim_start="2025-06-02"),
             row("C2", claim_start="2025-06-03", adviser_id="A2", adviser_name="Ben Okafor", team="Team B")]
     import_claims(engine, write_extract(tmp_path / "a.csv", rows), as_at=dt.date(2026, 3, 6), actor=ADMIN,

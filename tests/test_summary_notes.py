@@ -27,12 +27,13 @@ from extracts import row, write_extract
 
 CLOCK = FixedClock.on(dt.date(2026, 3, 9))
 AS_AT = dt.date(2026, 3, 6)
+pytestmark = pytest.mark.both_backends
 
 
 @pytest.fixture
-def office(tmp_path):
+def office(tmp_path, new_db):
     """Two offices: Northgate (Team A) and Southside (Team C)."""
-    engine = open_database(str(tmp_path / "db.sqlite3"), CLOCK)
+    engine = open_database(new_db(), CLOCK)
     rows = [row("C1", claim_start="2025-06-02", claim_end="2025-07-01", end_reason="found_work"),
             row("C2", claim_start="2025-07-02"),
             row("C3", claim_start="2025-06-03", adviser_id="A3", adviser_name="Cara Singh", team="Team C",
@@ -77,7 +78,7 @@ def test_a_stale_edit_is_refused_and_every_change_is_audited(office):
         notes.set_note(conn, CLOCK, p["manager"], north, "quarter", "2025-q2", "Two advisers on long-term sick", None)
     with write(engine) as conn:
         notes.set_note(conn, CLOCK, p["leader"], north, "quarter", "2025-Q2", "Two advisers off sick; cover from June", 1)
-    with write(engine) as conn, pytest.raises(ConflictError, match="changed by L1 after you opened it"):
+    with write(engine) as conn, pytest.raises(ConflictError, match=r"changed by L1 on \d{4}-\d\d-\d\d at \d\d:\d\d after you opened it"):
         notes.set_note(conn, CLOCK, p["manager"], north, "quarter", "2025-Q2", "Overwritten", 1)
     with write(engine) as conn:
         assert notes.set_note(conn, CLOCK, p["manager"], north, "quarter", "2025-Q2", "", 2) is None
@@ -150,8 +151,8 @@ def test_an_export_without_notes_says_so(office):
     assert "- **Context notes:** none written for these cohort periods" in md.getvalue()
 
 
-def test_note_set_and_list_on_the_command_line_and_into_the_csv_sidecar(tmp_path, capsys):
-    db = str(tmp_path / "db.sqlite3")
+def test_note_set_and_list_on_the_command_line_and_into_the_csv_sidecar(tmp_path, new_db, capsys):
+    db = new_db()
     extract = write_extract(tmp_path / "x.csv", [row("C1", claim_start="2025-06-02", claim_end="2025-07-01",
                                                      end_reason="found_work")])
     assert main(["import", "claims", str(extract), "--as-at", AS_AT.isoformat(), "--db", db], clock=CLOCK) == 0

@@ -31,7 +31,7 @@ from caseload.widgets.merge_table import MergeTable
 from caseload.widgets.rag import rag_badge
 
 PAGE = 200
-FILTER_DELAY = 0.05  # seconds of quiet typing before the filter runs
+FILTER_DELAY = 0.05  # seconds of quiet typing before the filter runs, while an earlier one is still reading
 LOAD_MORE_WITHIN = 5  # rows from the bottom at which the next page is fetched
 
 FLAG_WORDS = {
@@ -72,10 +72,13 @@ class Target:
 
     adviser_id: str | None
     name: str = ""
+    covering: bool = False  # a colleague's caseload the user covers (store.reassign)
 
     def describe(self, actor: Actor | None) -> str:
         if self.adviser_id is None:
             return "Every open claim you can see"
+        if self.covering:
+            return f"Covering · {self.name or self.adviser_id} ({self.adviser_id})"
         if actor is not None and actor.id == self.adviser_id:
             return f"Your caseload · {actor.name or actor.id}"
         return f"Caseload · {self.name or self.adviser_id} ({self.adviser_id})"
@@ -206,7 +209,9 @@ class CaseloadScreen(FrameScreen):
         "x or * all. d marks the highlighted customer's next action done. Sort: 0 most urgent, 1-9 "
         "the column with that digit in its heading; the same key again reverses. m lists your open "
         "actions; f finds a customer by name, id or NI ending (also in the palette, ctrl+p). "
-        "Long lists load 200 rows at a time as you move down."
+        "Long lists load 200 rows at a time as you move down.\n\n"
+        "While you cover a colleague (arranged by your team manager, between two dates), w switches between "
+        "your caseload and theirs; their customers' records open and take notes and contacts as yours do."
     )
     BINDINGS = [
         Binding("escape", "escape", "Back", id="caseload_back"),
@@ -221,6 +226,7 @@ class CaseloadScreen(FrameScreen):
         Binding("m", "my_actions", "My actions", id="my_actions"),
         Binding("f", "find_customer", "Find", id="find_customer"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="caseload_refresh"),
+        Binding("w", "switch_cover", "Mine/covering", id="caseload_cover"),
         *[_sort_binding(d, s) for d, s in SORT_DIGITS.items()],
     ]
 
@@ -243,6 +249,12 @@ class CaseloadScreen(FrameScreen):
             super().__init__()
             self.text = text
 
+    class CoversRead(Message):
+        def __init__(self, actor: Actor, covers: list) -> None:  # noqa: ANN001
+            super().__init__()
+            self.actor = actor
+            self.covers = covers
+
     def __init__(self, target: Target | None = None, *, home: bool = False) -> None:
         super().__init__()
         self.home = home
@@ -256,8 +268,10 @@ class CaseloadScreen(FrameScreen):
         self.as_at: dt.date | None = None
         self.loaded = False
         self._generation = 0
+        self._answered = 0  # the generation whose rows (or failure) were last shown
         self._loading_more = False
         self._actor: Actor | None = None
+        self.covers: list = []  # the colleagues' caseloads the user covers today (w switches)
 
     # Layout
 
@@ -286,6 +300,35 @@ class CaseloadScreen(FrameScreen):
         self._actor = identity.actor
         if self.home:
             self.target = Target(identity.actor.id, identity.actor.name)
+            self.covers = []
+            self._read_covers(identity.actor)
+        self._show_title()
+        self.request()
+
+    @work(thread=True, exclusive=True, group="caseload-covers")
+    def _read_covers(self, actor: Actor) -> None:
+        from caseload.store.reassign import covers_for
+
+        try:
+            with self.caseload.engine.connect() as conn:
+                covers = covers_for(conn, actor.id, self.caseload.clock.today())
+        except (StoreError, SQLAlchemyError):
+            return  # no switch offered; the caseload itself says what is wrong
+        self.post_message(self.CoversRead(actor, covers))
+
+    def on_caseload_screen_covers_read(self, message: CoversRead) -> None:
+        if message.actor == self._actor:
+            self.covers = message.covers
+            self.refresh_bindings()
+
+    def action_switch_cover(self) -> None:
+        """Mine, then each caseload covered, then mine again."""
+        if self._actor is None or not self.covers:
+            return
+        targets = [Target(self._actor.id, self._actor.name)] + [
+            Target(c.adviser_id, c.adviser_name, covering=True) for c in self.covers]
+        now = next((i for i, t in enumerate(targets) if t.adviser_id == self.target.adviser_id), 0)
+        self.target = targets[(now + 1) % len(targets)]
         self._show_title()
         self.request()
 
@@ -299,6 +342,8 @@ class CaseloadScreen(FrameScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "escape" and self.home and self.focused is not self._filter:
             return False
+        if action == "switch_cover":
+            return bool(self.covers)
         return True
 
     @property
@@ -385,7 +430,8 @@ class CaseloadScreen(FrameScreen):
     def _typed(self, event: Input.Changed) -> None:
         if event.value.strip() != self.text:
             self.text = event.value.strip()
-            self.request(delay=FILTER_DELAY)
+            # The first keystroke reads at once; while a read is under way, typing waits for a pause.
+            self.request(delay=FILTER_DELAY if self._answered != self._generation else 0.0)
 
     @on(Input.Submitted, "#caseload-filter")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -464,6 +510,7 @@ class CaseloadScreen(FrameScreen):
         if message.generation != self._generation:
             return
         self._loading_more = False
+        self._answered = message.generation
         self.query_one("#caseload-summary", Static).update(f"⚠ {message.text}")
 
     def on_caseload_screen_loaded(self, message: Loaded) -> None:
@@ -484,6 +531,7 @@ class CaseloadScreen(FrameScreen):
             self.rows.extend(rows)
             table.append([(r.claim_id, row_cells(r, today)) for r in rows])
         else:
+            self._answered = message.generation
             self.rows = list(rows)
             table.merge([(r.claim_id, row_cells(r, today)) for r in rows])
         self.total = result.page.total

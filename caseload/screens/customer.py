@@ -88,7 +88,10 @@ def read_editable(conn: Connection, claim_id: str) -> dict[str, Editable]:
     return out
 
 
-def read_customer(engine, actor: Actor, claim_id: str, today: dt.date) -> CustomerView:  # noqa: ANN001
+def read_customer(engine, actor: Actor, claim_id: str, today: dt.date,  # noqa: ANN001
+                  owners: tuple[tuple[str, str], ...] | None = None) -> CustomerView:
+    """The record of one claim's customer; `owners` are the action owners already read (the staff in
+    the actor's scope do not change from one customer to the next, and listing them counts caseloads)."""
     from caseload.store import settings
     from caseload.store.caseload import CaseloadQuery, caseload
     from caseload.store.customer import customer_record
@@ -107,7 +110,8 @@ def read_customer(engine, actor: Actor, claim_id: str, today: dt.date) -> Custom
             page = caseload(conn, actor, as_at, CaseloadQuery(text=claim_id, limit=20),
                             settings.load(conn).approaching_days)
             row = next((r for r in page.rows if r.claim_id == claim_id), None)
-        owners = tuple((s.id, s.name) for s in list_staff(conn, actor))
+        if owners is None:
+            owners = tuple((s.id, s.name) for s in list_staff(conn, actor))
         editable = read_editable(conn, claim_id)
     return CustomerView(record, as_at, row, claim.adviser_id, owners, editable)
 
@@ -269,12 +273,12 @@ class CustomerScreen(BackScreen):
         identity = self.caseload.identity
         if identity is None:
             return
-        self.load(identity.actor, self.claim_id)
+        self.load(identity.actor, self.claim_id, self.view.owners if self.view is not None else None)
 
     @work(thread=True, exclusive=True, group="customer")
-    def load(self, actor: Actor, claim_id: str) -> None:
+    def load(self, actor: Actor, claim_id: str, owners: tuple[tuple[str, str], ...] | None = None) -> None:
         try:
-            view = read_customer(self.caseload.engine, actor, claim_id, self.caseload.clock.today())
+            view = read_customer(self.caseload.engine, actor, claim_id, self.caseload.clock.today(), owners)
         except StoreError as exc:
             self.post_message(self.Failed(claim_id, str(exc)))
             return
@@ -407,7 +411,8 @@ class CustomerScreen(BackScreen):
             return
         assert self.view is not None
         current = self.view.row.rag if self.view.row else None
-        self._open(RagDialog(self.claim_id, self._about(), current=current), "RAG rating saved.")
+        seen = max((e.record_id or 0 for e in self.view.record.timeline if e.kind == "rag"), default=0)
+        self._open(RagDialog(self.claim_id, self._about(), current=current, seen=seen), "RAG rating saved.")
 
     def action_note(self) -> None:
         if self._ready():

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, Sele
 from caseload.measures.clock import REVIEW_DAYS
 from caseload.measures.destinations import END_REASONS, category
 from caseload.store.access import Actor
-from caseload.store.errors import StoreError
+from caseload.store.errors import DatabaseBusy, StoreError
 from caseload.store.records import CONTACT_KINDS, DESTINATION_SOURCES
 from caseload.widgets.table import KeyedTable
 
@@ -178,7 +178,8 @@ class EditDialog(ModalScreen[bool]):
             with write(app.engine) as conn:
                 self.write(conn, app.clock, actor, values)
         except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
+            kept = " What you typed is kept here." if isinstance(exc, DatabaseBusy) else ""
+            self.post_message(self.Failed(f"{exc}{kept}"))
             return
         except SQLAlchemyError as exc:
             self.post_message(self.Failed(f"The change could not be saved ({exc.__class__.__name__}); "
@@ -237,10 +238,11 @@ class RagDialog(EditDialog):
     ]
 
     def __init__(self, claim_id: str, about: str = "", current: str | None = None,
-                 review: dt.date | None = None) -> None:
+                 review: dt.date | None = None, seen: int | None = None) -> None:
         super().__init__(claim_id, about)
         self.current = current
         self.review = review
+        self.seen = seen  # the latest rating on screen (0: none): one set since is a stale edit
 
     def compose_fields(self) -> ComposeResult:
         yield _label("Rating: press R, A or G (or move with the arrows and press space)")
@@ -269,7 +271,7 @@ class RagDialog(EditDialog):
     def write(self, conn, clock, actor, values) -> None:  # noqa: ANN001
         from caseload.store.records import set_rag
 
-        set_rag(conn, clock, actor, self.claim_id, values["rating"], values["reason"], values["review"])
+        set_rag(conn, clock, actor, self.claim_id, values["rating"], values["reason"], values["review"], seen=self.seen)
 
 
 class NoteDialog(EditDialog):

@@ -117,11 +117,16 @@ class HomeScreen(FrameScreen):
         "Choose an adviser's row and press enter to open their caseload; c starts their conference (or "
         "resumes the unfinished one) after asking its date; o lists their past conferences and summaries; "
         "v opens the team view of off-flow rates by cohort and milestone. "
+        "r reassigns the adviser's claims (all, or Red, Amber, Green, unrated, approaching or beyond 52) to one "
+        "or more colleagues, shared out evenly, after a preview and a reason; C arranges or ends cover (a "
+        "colleague sees the adviser's caseload between two dates; the claims stay theirs); ctrl+r refreshes. "
         "From the command palette (ctrl+p): find a customer, your actions, switch adviser (every adviser "
         "you may see, or all their claims at once), switch identity and theme."
     )
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("r", "reassign", "Reassign", id="home_reassign"),
+        Binding("C", "cover", "Cover", id="home_cover"),
         Binding("c", "conference", "Conference", id="home_conference"),
         Binding("o", "conferences", "Past conferences", id="home_conferences"),
         Binding("v", "team_view", "Off-flow view", id="home_team_view"),
@@ -183,7 +188,7 @@ class HomeScreen(FrameScreen):
             return
         except SQLAlchemyError as exc:
             self.post_message(self.Failed(actor, f"The database could not be read ({exc.__class__.__name__}); "
-                                                 "press r to try again."))
+                                                 "press ctrl+r to try again."))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(overview))
@@ -245,6 +250,37 @@ class HomeScreen(FrameScreen):
 
     def action_team_view(self) -> None:
         self.app.action_team_view()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Reassignment and cover are for team managers, team leaders and the administrator.
+        if action in ("reassign", "cover"):
+            identity = self.caseload.identity
+            return identity is not None and identity.actor.role is not Role.ADVISER
+        return True
+
+    def _colleagues(self) -> list[tuple[str, str]]:
+        return [(a.id, a.name) for t in (self.overview.teams if self.overview else ()) for a in t.advisers]
+
+    def action_reassign(self) -> None:
+        from caseload.screens.reassign import ReassignDialog
+
+        adviser = self._cursor_adviser("reassign their claims")
+        if adviser is not None:
+            self.app.push_screen(ReassignDialog(adviser.id, adviser.name, self._colleagues()), self._reassigned)
+
+    def _reassigned(self, result) -> None:  # noqa: ANN001
+        if result:
+            moved = ", ".join(f"{t} {n}" for t, n in result.shares.items())
+            self.notify(f"Moved {result.total} claims from {result.from_adviser} on {result.on.isoformat()}: {moved}.")
+            self.action_refresh()
+
+    def action_cover(self) -> None:
+        from caseload.screens.reassign import CoverDialog
+
+        adviser = self._cursor_adviser("arrange cover for their caseload")
+        if adviser is not None:
+            self.app.push_screen(CoverDialog(adviser.id, adviser.name, self._colleagues()),
+                                 lambda outcome: outcome and self.notify(outcome))
 
     def action_conferences(self) -> None:
         from caseload.screens.conference_summary import ConferenceListScreen

@@ -124,7 +124,7 @@ class IdentityScreen(FrameScreen):
     def resolve(self, staff_id: str) -> None:
         try:
             with self.caseload.engine.connect() as conn:
-                identity = load_identity(conn, staff_id)
+                identity = load_identity(conn, staff_id, self.caseload.clock.today())
         except (StoreError, SQLAlchemyError) as exc:
             self.post_message(self.Failed(str(exc)))
             return

@@ -415,7 +415,9 @@ class TeamViewScreen(BackScreen):
         "Keys: c cohort kind (reporting months, calendar months, quarters); b benefit; p 12 or 24 periods; "
         "e explains the rate under the cursor (the claims in its cohort, which count, and the rule set); "
         "n writes the office's note on the period (team managers and team leaders); 1 cohorts, 2 trend, "
-        "3 advisers (team managers: caseload, RAG mix, approaching and rates per adviser); r refreshes.\n\n"
+        "3 advisers (team managers: caseload, RAG mix, approaching and rates per adviser); f fairness (where "
+        "attention goes: contacts by RAG and duration band, Red without a plan, beyond 52, sanctions, equality); "
+        "r refreshes.\n\n"
         "Teams and advisers are in name order. Nothing is ranked: a rate is read with its size, its "
         "destinations and its context, never against a league table."
     )
@@ -431,6 +433,7 @@ class TeamViewScreen(BackScreen):
         Binding("2", "show_tab('trend')", "Trend", id="team_view_tab_trend"),
         Binding("3", "show_tab('advisers')", "Advisers", show=False, id="team_view_tab_advisers"),
         Binding("r", "refresh", "Refresh", show=False, id="team_view_refresh"),
+        Binding("f", "app.fairness", "Fairness", id="team_view_fairness"),
     ]
     DEFAULT_CSS = """
     #team-status, #team-groups { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }

@@ -9,10 +9,11 @@ Every query function takes an Actor and returns only what that actor may see:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from caseload.store import schema
 from caseload.store.errors import AccessDenied, StoreError
@@ -44,21 +45,33 @@ class Actor:
     name: str = ""
     team_id: int | None = None
     office_id: int | None = None
+    # The day by the user's clock: the temporary covers current on it widen what they may see
+    # (store.reassign). None (a test's bare actor): no cover.
+    today: dt.date | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 
     def claim_filter(self, claim_table=None):  # noqa: ANN001, ANN201
-        """A WHERE clause limiting claims to those this actor may see individually."""
+        """A WHERE clause limiting claims to those this actor may see individually: their own scope,
+        and the caseloads they cover today."""
         c = (claim_table if claim_table is not None else schema.Claim.__table__).c
         if self.role is Role.ADMIN:
             return c.id.is_not(None)
         if self.role is Role.TEAM_LEADER:
-            return c.office_id == self.office_id
-        if self.role is Role.TEAM_MANAGER:
-            return c.team_id == self.team_id
-        return c.adviser_id == self.id
+            own = c.office_id == self.office_id
+        elif self.role is Role.TEAM_MANAGER:
+            own = c.team_id == self.team_id
+        else:
+            own = c.adviser_id == self.id
+        return own if self.today is None else or_(own, c.adviser_id.in_(self.covered()))
+
+    def covered(self):  # noqa: ANN201
+        """The advisers whose caseloads this actor covers today (a subquery of staff ids)."""
+        cv = schema.Cover.__table__.c
+        return select(cv.adviser_id).where(cv.cover_id == self.id, cv.ended_at.is_(None),
+                                           cv.from_date <= self.today, cv.to_date >= self.today)
 
     def require(self, *roles: Role, doing: str) -> None:
         if self.role not in roles and not self.is_admin:
@@ -69,8 +82,9 @@ class Actor:
 ADMIN = Actor(id="admin", role=Role.ADMIN, name="database owner")
 
 
-def actor_for(conn: Connection, staff_id: str | None) -> Actor:
-    """The actor for --as STAFF_ID; without one, the database owner acting as administrator."""
+def actor_for(conn: Connection, staff_id: str | None, today: dt.date | None = None) -> Actor:
+    """The actor for --as STAFF_ID; without one, the database owner acting as administrator.
+    `today` (the clock's) lets the caseloads they cover that day in."""
     if not staff_id:
         return ADMIN
     row = conn.execute(
@@ -79,4 +93,12 @@ def actor_for(conn: Connection, staff_id: str | None) -> Actor:
     ).first()
     if row is None:
         raise StoreError(f"There is no staff member {staff_id!r}. `caseload staff list` shows who there is.")
-    return Actor(id=row.id, role=Role(row.role), name=row.name, team_id=row.team_id, office_id=row.office_id)
+    return Actor(id=row.id, role=Role(row.role), name=row.name, team_id=row.team_id, office_id=row.office_id,
+                 today=today)
+
+
+def covers(conn: Connection, actor: Actor, adviser_id: str) -> bool:
+    """Whether the actor covers this adviser's caseload today."""
+    if actor.today is None:
+        return False
+    return conn.execute(actor.covered().where(schema.Cover.__table__.c.adviser_id == adviser_id)).first() is not None

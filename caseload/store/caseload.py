@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, case, exists, func, literal, or_, selec
 from caseload.measures.clock import APPROACHING_DAYS, JUST_PASSED_DAYS, RED_PLAN_DAYS
 from caseload.measures.people import mask_nino
 from caseload.store import schema
-from caseload.store.access import Actor, Role
+from caseload.store.access import Actor, Role, covers
 from caseload.store.errors import AccessDenied, StoreError
 
 FLAGS = ("approaching", "just passed", "review due", "red no plan", "beyond 52", "churn")
@@ -162,8 +162,8 @@ def _quick(q: CaseloadQuery, flags: dict, cols: dict) -> list:
 
 def caseload(conn: Connection, actor: Actor, as_at: dt.date, q: CaseloadQuery,
              approaching_days: int = APPROACHING_DAYS) -> CaseloadPage:
-    if q.adviser_id and actor.role is Role.ADVISER and q.adviser_id != actor.id:
-        raise AccessDenied("An adviser sees their own caseload only.")
+    if q.adviser_id and actor.role is Role.ADVISER and q.adviser_id != actor.id and not covers(conn, actor, q.adviser_id):
+        raise AccessDenied("An adviser sees their own caseload only, and those they cover.")
     if q.sort not in SORTS:
         raise StoreError(f"Unknown sort {q.sort!r}; use one of {', '.join(SORTS)}.")
     t, cu = schema.Claim.__table__, schema.Customer.__table__

@@ -30,7 +30,7 @@ from caseload.measures.people import mask_nino
 from caseload.measures.rag import Rag
 from caseload.store import records, schema
 from caseload.store.access import Actor, Role
-from caseload.store.audit import record
+from caseload.store.audit import last_change, record
 from caseload.store.caseload import _columns as caseload_columns
 from caseload.store.errors import AccessDenied, ConflictError, StoreError
 
@@ -648,14 +648,8 @@ def _item(conn: Connection, item_id: int):  # noqa: ANN202
 
 
 def _stale(conn: Connection, item_id: int) -> ConflictError:
-    a = schema.AuditEntry.__table__
-    last = conn.execute(
-        select(a.c.actor, a.c.at).where(a.c.entity == "conference_item", a.c.entity_id == str(item_id))
-        .order_by(desc(a.c.id)).limit(1)
-    ).first()
-    who = f"by {last.actor} at {last.at:%Y-%m-%d %H:%M}" if last else "by someone else"
     return ConflictError(
-        f"This item was changed {who} after you opened it. Your text is kept: look at the new version "
+        f"This item was changed {last_change(conn, 'conference_item', str(item_id))} after you opened it. Your text is kept: look at the new version "
         "and apply your change again."
     )
 
@@ -779,8 +773,7 @@ def record_item(
         if old != v:
             record(conn, clock, actor, "record", "conference_item", str(item.id), k, old, v)
     if reason_text is not None:
-        record(conn, clock, actor, "record", "conference_item", str(item.id), "rag",
-               None, f"{rag_after}: {reason_text}")
+        record(conn, clock, actor, "record", "conference_item", str(item.id), "rag", None, rag_after)
 
     ac = schema.Action.__table__
     for description, owner, due in actions_new:

@@ -132,8 +132,11 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
             actions.append(e)
     holders = conn.execute(select(a).where(a.c.claim_id == claim_id).order_by(a.c.from_date, a.c.id)).all()
     for before, after in zip(holders, holders[1:]):
+        local = after.reason == "reassigned"  # a local reassignment (store.reassign): by whom, and why
         out.append(TimelineEntry(_midday(after.from_date), "transfer",
-                                 f"transferred from {who(before.adviser_id)} to {who(after.adviser_id)}", "extract"))
+                                 f"{'reassigned' if local else 'transferred'} from {who(before.adviser_id)} to "
+                                 f"{who(after.adviser_id)}" + (f": {after.note}" if local else ""),
+                                 who(after.assigned_by) if local else "extract"))
     for x in conn.execute(select(d).where(d.c.claim_id == claim_id)):
         out.append(TimelineEntry(_aware(x.recorded_at), "destination",
                                  f"destination confirmed: {x.code} ({category(x.code)}), from {x.source.replace('_', ' ')} "

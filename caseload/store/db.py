@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from caseload.clock import Clock
 from caseload.store import schema
-from caseload.store.errors import StoreError
+from caseload.store.errors import DatabaseBusy, StoreError
 
 ENV_VAR = "CASELOAD_DB"
 BUSY_TIMEOUT_MS = 5000
@@ -92,16 +92,65 @@ def make_engine(url: str) -> Engine:
             # busy timeout instead of one failing half-way through its transaction.
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
+        @event.listens_for(engine, "handle_error")
+        def _busy(context):  # noqa: ANN001
+            # Still locked after the busy timeout, on any read or write: said in plain words.
+            if _is_busy(context.original_exception):
+                raise busy_error() from context.original_exception
+
         return engine
     if url.startswith("sqlite"):
         return create_engine(url)
     try:
-        return create_engine(url, pool_pre_ping=True)
+        # The session's time zone is UTC whatever the server's (see _postgres_session).
+        pg = {"connect_args": {"options": "-c TimeZone=UTC"}} if make_url(url).get_backend_name() == "postgresql" else {}
+        engine = create_engine(url, pool_pre_ping=True, **pg)
     except ModuleNotFoundError as exc:
         raise StoreError(
             f"{describe(url)} needs the PostgreSQL driver: install caseload[postgres] "
             "(pip install 'caseload[postgres]')."
         ) from exc
+    if engine.dialect.name == "postgresql":
+        _postgres_session(engine)
+    return engine
+
+
+# The advisory lock every caseload write transaction takes on PostgreSQL: "caseload" in ASCII.
+PG_WRITE_LOCK = 0x636173656C6F6164
+
+
+def _postgres_session(engine: Engine) -> None:
+    """PostgreSQL behaving as caseload's SQLite does.
+
+    Times: the session is in UTC and times come back as naive UTC, as SQLite keeps them (the clock's UTC
+    wall time), so records, exports and copies between the two are the same whatever the server's zone.
+
+    Writers: PostgreSQL's BEGIN IMMEDIATE. A write transaction first takes one transaction-level advisory
+    lock, so writers queue (for up to the busy timeout) instead of interleaving, and the lock goes at
+    commit or rollback. Readers take no lock and see the last committed state, as with SQLite's WAL."""
+    from psycopg.types.datetime import TimestamptzBinaryLoader, TimestamptzLoader
+
+    def naive_utc(base):  # noqa: ANN001, ANN202
+        class Loader(base):
+            def load(self, data):  # noqa: ANN001, ANN202
+                return super().load(data).astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return Loader
+
+    @event.listens_for(engine, "connect")
+    def _naive_utc(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.adapters.register_loader("timestamptz", naive_utc(TimestamptzLoader))
+        dbapi_conn.adapters.register_loader("timestamptz", naive_utc(TimestamptzBinaryLoader))
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        if conn.info.get("write"):
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(BUSY_TIMEOUT_MS)}")
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+    @event.listens_for(engine, "handle_error")
+    def _busy(context):  # noqa: ANN001
+        if getattr(context.original_exception, "sqlstate", None) == "55P03":  # lock_not_available
+            raise busy_error() from context.original_exception
 
 
 def _create_tables(conn: Connection, names, leave_out=()) -> None:  # noqa: ANN001
@@ -157,10 +206,21 @@ def _to_version_4(conn: Connection) -> None:
     rebuild_summaries(conn)
 
 
+def _to_version_5(conn: Connection) -> None:
+    """Version 5: temporary cover, reported extract conflicts, and who reassigned a claim locally and why."""
+    _create_tables(conn, schema.V5_TABLES)
+    for table, column in schema.V5_COLUMNS:
+        _add_column(conn, table, column)
+    # Local reassignments no extract has confirmed yet: few, and looked up by every import (a partial
+    # index, so the extract's own assignment rows cost it nothing).
+    conn.exec_driver_sql(f"CREATE INDEX ix_assignment_unconfirmed ON assignment (claim_id) WHERE {schema.UNCONFIRMED}")
+
+
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
 # as they stood then (V1_TABLES); every later table arrives through its migration, and every
 # later column through an ALTER TABLE (see _create_tables).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4,
+                                                   5: _to_version_5}
 
 
 def schema_version(conn: Connection) -> int:
@@ -192,7 +252,7 @@ def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
 
 
 def _create_version_1(conn: Connection) -> None:
-    _create_tables(conn, V1_TABLES)
+    _create_tables(conn, V1_TABLES, leave_out=schema.V5_COLUMNS)
     conn.execute(
         schema.SchemaInfo.__table__.insert().values(id=1, version=1, upgraded_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
     )
@@ -217,9 +277,11 @@ class write:
         self.conn.info["write"] = True
         try:
             self.tx = self.conn.begin()
-        except OperationalError as exc:
+        except (OperationalError, DatabaseBusy) as exc:
             self.conn.info.pop("write", None)
             self.conn.close()
+            if isinstance(exc, DatabaseBusy):
+                raise
             raise locked_error(exc) from exc
         return self.conn
 
@@ -242,13 +304,21 @@ def read(engine: Engine) -> Connection:
     return engine.connect()
 
 
+def _is_busy(exc: BaseException) -> bool:
+    return "locked" in str(exc).lower() or "busy" in str(exc).lower()
+
+
+def busy_error() -> DatabaseBusy:
+    return DatabaseBusy(
+        "The database is busy: someone else is writing to it (an import may be running, or another "
+        f"caseload). It was retried for {BUSY_TIMEOUT_MS // 1000} seconds and nothing was changed; "
+        "try again in a minute."
+    )
+
+
 def locked_error(exc: OperationalError) -> StoreError:
-    if "locked" in str(exc).lower() or "busy" in str(exc).lower():
-        return StoreError(
-            "The database is busy: someone else is writing to it (an import, or another "
-            f"caseload). It was retried for {BUSY_TIMEOUT_MS // 1000} seconds. Nothing was "
-            "changed; try again in a moment."
-        )
+    if _is_busy(exc):
+        return busy_error()
     return StoreError(f"The database refused the change: {exc.orig}. Nothing was changed.")
 
 

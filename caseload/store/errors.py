@@ -12,3 +12,7 @@ class AccessDenied(StoreError):
 class ConflictError(StoreError):
     """Someone else changed the record since it was read."""
 
+
+
+class DatabaseBusy(StoreError):
+    """Another connection held the database (an import, another caseload) past the busy timeout."""

@@ -14,6 +14,7 @@ import datetime as dt
 import gc
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,7 +45,9 @@ from caseload.store import schema, summary
 from caseload.store.access import Actor
 from caseload.store.audit import record
 from caseload.store.db import locked_error, write
+from caseload.store.erase import blank_erased_in_staging
 from caseload.store.errors import StoreError
+from caseload.store.reassign import hold_local_reassignments
 
 REQUIRED = ("claim_id", "customer_id", "benefit", "claim_start", "adviser_id")
 OPTIONAL = (
@@ -54,7 +57,7 @@ OPTIONAL = (
 COLUMNS = REQUIRED + OPTIONAL
 # A row that names a team but no office is put in this office.
 DEFAULT_OFFICE = "Local office"
-BATCH_ROWS = 5000
+BATCH_ROWS = 20000
 IMPORT_CACHE_KB = 64 * 1024
 MAX_LISTED = 1000
 
@@ -62,6 +65,8 @@ _BENEFITS = {b.upper(): b for b in BENEFITS}
 _REASONS = set(END_REASONS)
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_OR_EMPTY = r"^(\d{4}-\d{2}-\d{2})?$"
+# A value that str.strip() would change, in values joined by NUL.
+_PADDED = re.compile(r"(?:^|\0)\s|\s(?:\0|$)")
 
 Req = Annotated[str, StringConstraints(min_length=1)]
 ReqDate = Annotated[str, StringConstraints(min_length=1, pattern=_DATE)]
@@ -118,6 +123,7 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     already_imported: int | None = None  # the earlier batch id when the same file came in again
+    assignment_conflicts: int = 0  # claims whose extract holder disagrees with a local reassignment (not applied)
 
 
 class ImportRejected(StoreError):
@@ -207,6 +213,14 @@ class _RejectsWriter:
             self._f = None
 
 
+# Personal values are never repeated in a problem's message (it reaches the terminal and logs).
+PERSONAL_COLUMNS = frozenset({"customer_name", "date_of_birth", "nino", "sex", "disability", "ethnicity"})
+
+
+def _quoted(column: str | None, value: Any) -> str:
+    return "the value" if column in PERSONAL_COLUMNS else f"'{value}'"
+
+
 def _problems_of(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors(include_url=False):
@@ -215,7 +229,7 @@ def _problems_of(exc: ValidationError) -> list[Problem]:
         if err["type"] in ("string_too_short", "missing"):
             msg = f"is empty; every row needs a {column}"
         elif err["type"] == "string_pattern_mismatch":
-            msg = f"'{value}' is not a date in the form YYYY-MM-DD"
+            msg = f"{_quoted(column, value)} is not a date in the form YYYY-MM-DD"
         else:
             msg = err["msg"]
         out.append(Problem(0, column, msg))
@@ -228,7 +242,7 @@ def _date(value: str, column: str, problems: list[Problem]) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        problems.append(Problem(0, column, f"'{value}' is not a real date"))
+        problems.append(Problem(0, column, f"{_quoted(column, value)} is not a real date"))
         return None
 
 
@@ -251,15 +265,115 @@ def _facts(row: ExtractRow, as_at: dt.date) -> tuple[tuple[Any, ...], list[Probl
                                                  f"{', '.join(END_REASONS)}"))
     for col, d in (("claim_start", start), ("claim_end", end), ("date_of_birth", dob)):
         if d is not None and d > as_at:
-            problems.append(Problem(0, col, f"{d.isoformat()} is after the extract's as-at date {as_at.isoformat()}"))
+            shown = "the value" if col in PERSONAL_COLUMNS else d.isoformat()
+            problems.append(Problem(0, col, f"{shown} is after the extract's as-at date {as_at.isoformat()}"))
     if start is not None and end is not None and end < start:
         problems.append(Problem(0, "claim_end", f"{end.isoformat()} is before claim_start {start.isoformat()}"))
     if reason is not None and not row.claim_end:
         problems.append(Problem(0, "end_reason",
                                 f"'{reason}' is given but claim_end is empty; an open claim has no end reason"))
     if start is not None and dob is not None and dob >= start:
-        problems.append(Problem(0, "date_of_birth", f"{dob.isoformat()} is not before claim_start {start.isoformat()}"))
+        problems.append(Problem(0, "date_of_birth", f"the value is not before claim_start {start.isoformat()}"))
     return (start, end, dob, benefit, reason), problems
+
+
+def _checked_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dict):  # noqa: ANN202
+    """A row's staging values and its problems, every one in words (ExtractRow, then _facts)."""
+    day = schema.day_number
+    validate = ExtractRow.model_validate
+
+    def checked(values: list[str], line: int) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+        try:
+            row = validate(dict(zip(header, values)))
+        except ValidationError as exc:
+            return None, _problems_of(exc)
+        (start, end, dob, benefit, reason), problems = _facts(row, as_at)
+        team_problem = _team_problem(team_of, row.adviser_id, row.team, row.office, line)
+        if team_problem is not None:
+            problems.append(team_problem)
+        if problems:
+            return None, problems
+        return (
+            line, row.claim_id, row.customer_id, benefit,
+            start.isoformat() if as_text else start,
+            (end.isoformat() if as_text else end) if end else None,
+            reason, day(start), day(end) if end else None, row.adviser_id, row.customer_name or None,
+            (dob.isoformat() if as_text else dob) if dob else None,
+            row.nino.upper().replace(" ", "") or None, row.sex or None, row.disability or None,
+            row.ethnicity or None, row.adviser_name or None, row.team or None,
+            row.office or (DEFAULT_OFFICE if row.team else None),
+        ), []
+
+    return checked
+
+
+def _team_problem(team_of: dict, adviser_id: str, team: str, office: str, line: int) -> Problem | None:
+    """An adviser belongs to one team: the first line that names their team sets it."""
+    if not team:
+        return None
+    place = (team, office)
+    seen = team_of.get(adviser_id)
+    if seen is None:
+        team_of[adviser_id] = (place, line)
+    elif seen[0] != place:
+        return Problem(line, "team", f"adviser {adviser_id} is in team '{seen[0][0]}' on line {seen[1]} and "
+                                     f"'{team}' here; an adviser belongs to one team")
+    return None
+
+
+def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dict):  # noqa: ANN202
+    """The staging values of a row that has no problem at all, else None (the row then goes through
+    ExtractRow and _facts, which say what is wrong in their words). It accepts exactly the rows those
+    accept, without building a model per row: values with nothing to strip, dates of the form
+    YYYY-MM-DD (each read once per import), known codes, and every check of _facts."""
+    at = {c: header.index(c) for c in COLUMNS if c in header}
+    missing = len(header)
+    pick = [at.get(c, missing) for c in COLUMNS]
+    day = schema.day_number
+    last_day = day(as_at)
+    dates: dict[str, tuple[Any, int] | None] = {}
+    benefits, reasons = _BENEFITS, _REASONS
+
+    def read_date(v: str) -> tuple[Any, int] | None:
+        d = dates.get(v, False)
+        if d is False:
+            d = None
+            if len(v) == 10 and v[4] == "-" and v[7] == "-" and v.isascii() and (v[:4] + v[5:7] + v[8:]).isdigit():
+                try:
+                    date = dt.date.fromisoformat(v)
+                    d = (v if as_text else date, day(date))
+                except ValueError:
+                    pass
+            dates[v] = d
+        return d
+
+    def quick(values: list[str], line: int) -> tuple[Any, ...] | None:
+        vals = [*values, ""]
+        (claim_id, customer_id, benefit, claim_start, adviser_id, name, dob, nino, sex, disability, ethnicity,
+         claim_end, end_reason, adviser_name, team, office) = fields = [vals[i] for i in pick]
+        if _PADDED.search("\0".join(fields)):
+            return None
+        if not (claim_id and customer_id and adviser_id) or (benefit := benefits.get(benefit.upper())) is None:
+            return None
+        start = read_date(claim_start)
+        end = read_date(claim_end) if claim_end else (None, None)
+        born = read_date(dob) if dob else (None, None)
+        if start is None or end is None or born is None or start[1] > last_day:
+            return None
+        reason = end_reason.lower() or None
+        if reason is not None and (reason not in reasons or not claim_end):
+            return None
+        if end[1] is not None and (end[1] > last_day or end[1] < start[1]):
+            return None
+        if born[1] is not None and born[1] >= start[1]:
+            return None
+        if _team_problem(team_of, adviser_id, team, office, line) is not None:
+            return None
+        return (line, claim_id, customer_id, benefit, start[0], end[0], reason, start[1], end[1], adviser_id,
+                name or None, born[0], nino.upper().replace(" ", "") or None, sex or None, disability or None,
+                ethnicity or None, adviser_name or None, team or None, office or (DEFAULT_OFFICE if team else None))
+
+    return quick
 
 
 def _records(f) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
@@ -408,8 +522,8 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     insert_sql = f"INSERT INTO import_staging ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
     as_text = conn.dialect.name == "sqlite"  # SQLite keeps dates as ISO text; other drivers take date objects
-    day = schema.day_number
-    validate = ExtractRow.model_validate
+    quick = _quick_reader(header, as_at, as_text, team_of)
+    checked = _checked_reader(header, as_at, as_text, team_of)
 
     def reject(values: list[str], line: int, problems: list[Problem]) -> None:
         result.rows_rejected += 1
@@ -428,36 +542,13 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
             if len(values) != ncols:
                 reject(values, line, [Problem(line, None, f"has {len(values)} values; the header has {ncols} columns")])
                 continue
-            try:
-                row = validate(dict(zip(header, values)))
-            except ValidationError as exc:
-                reject(values, line, _problems_of(exc))
-                continue
-            (start, end, dob, benefit, reason), problems = _facts(row, as_at)
-            if row.team:
-                place = (row.team, row.office)
-                seen = team_of.get(row.adviser_id)
-                if seen is None:
-                    team_of[row.adviser_id] = (place, line)
-                elif seen[0] != place:
-                    problems.append(Problem(
-                        line, "team",
-                        f"adviser {row.adviser_id} is in team '{seen[0][0]}' on line {seen[1]} and "
-                        f"'{row.team}' here; an adviser belongs to one team",
-                    ))
-            if problems:
-                reject(values, line, problems)
-                continue
-            batch.append((
-                line, row.claim_id, row.customer_id, benefit,
-                start.isoformat() if as_text else start,
-                (end.isoformat() if as_text else end) if end else None,
-                reason, day(start), day(end) if end else None, row.adviser_id, row.customer_name or None,
-                (dob.isoformat() if as_text else dob) if dob else None,
-                row.nino.upper().replace(" ", "") or None, row.sex or None, row.disability or None,
-                row.ethnicity or None, row.adviser_name or None, row.team or None,
-                row.office or (DEFAULT_OFFICE if row.team else None),
-            ))
+            staged = quick(values, line)
+            if staged is None:
+                staged, problems = checked(values, line)
+                if problems:
+                    reject(values, line, problems)
+                    continue
+            batch.append(staged)
             if len(batch) >= BATCH_ROWS:
                 conn.exec_driver_sql(insert_sql, batch)
                 batch.clear()
@@ -537,6 +628,7 @@ def _write(
         "(SELECT 1 FROM team t WHERE t.office_id = o.id AND t.name = s.team)"
     ))
     _sync_advisers(conn, clock, actor)
+    result.assignment_conflicts = hold_local_reassignments(conn, int(batch_id), now, actor.id)
     # The cohort summaries are counted again for every block the extract can change (see
     # store/summary.py), marked here while the claims still stand as they were.
     marks = summary.before_import(conn)
@@ -574,7 +666,9 @@ def _write(
         f"claim.{c} IS DISTINCT FROM s.{c}"
         for c in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
     )
-    # Customers first: a changed customer_id must point at a customer that exists.
+    # Customers first: a changed customer_id must point at a customer that exists. An erased
+    # customer's personal details in the extract are dropped first (store/erase.py).
+    blank_erased_in_staging(conn)
     _sync_customers(conn, p)
     result.claims_updated = conn.execute(text(
         "UPDATE claim SET claim_end = s.claim_end, end_reason = s.end_reason, benefit = s.benefit, "
@@ -586,6 +680,7 @@ def _write(
     ), p).rowcount
 
     # New claims: the first extract that carries a claim gives its on-flow holder.
+    deferred = _defer_indexes(conn, (schema.Claim.__table__, schema.Assignment.__table__))
     result.claims_added = conn.execute(text(
         "INSERT INTO claim (id, customer_id, benefit, claim_start, claim_end, end_reason, start_day, end_day, "
         "onflow_adviser_id, onflow_team_id, onflow_office_id, adviser_id, team_id, office_id, "
@@ -600,6 +695,8 @@ def _write(
         "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
         "WHERE c.first_batch_id = :batch"
     ), p)
+    for index in deferred:
+        index.create(conn)
     summary.after_import(conn, marks, int(batch_id))
     result.rows_imported = result.rows_read - result.rows_rejected
     conn.execute(bt.update().where(bt.c.id == batch_id).values(
@@ -612,15 +709,34 @@ def _write(
     )
 
 
+def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
+    """On SQLite, the indexes of those tables that are still empty (a first load), dropped: the caller
+    builds them again after its bulk insert, a sort instead of a million inserts in random key order.
+    Inside the write transaction, so a failed import leaves them as they were."""
+    if conn.dialect.name != "sqlite":
+        return []
+    dropped: list[Index] = []
+    for table in tables:
+        if conn.execute(select(1).select_from(table).limit(1)).first() is None:
+            for index in sorted(table.indexes, key=lambda i: i.name or ""):
+                conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{index.name}"')
+                dropped.append(index)
+    return dropped
+
+
 def _sync_customers(conn: Connection, p: dict[str, Any]) -> None:
     """New customers are added; known ones take the extract's values where it gives one."""
     latest_row = "s.line = (SELECT MAX(s2.line) FROM import_staging s2 WHERE s2.customer_id = s.customer_id)"
+    # Into an empty table (a first load) every customer comes from its latest row, so none differs.
+    first_load = conn.execute(text("SELECT 1 FROM customer LIMIT 1")).first() is None
     conn.execute(text(
         "INSERT INTO customer (id, name, date_of_birth, nino, sex, disability, ethnicity, version) "
         "SELECT s.customer_id, s.customer_name, s.date_of_birth, s.nino, s.sex, s.disability, s.ethnicity, 1 "
         f"FROM import_staging s WHERE {latest_row} "
         "AND NOT EXISTS (SELECT 1 FROM customer c WHERE c.id = s.customer_id)"
     ))
+    if first_load:
+        return
     pairs = [("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
              ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity")]
     differs = " OR ".join(f"(s.{src} IS NOT NULL AND s.{src} IS DISTINCT FROM customer.{dst})" for dst, src in pairs)

@@ -20,7 +20,7 @@ from caseload.clock import Clock
 from caseload.measures.cohorts import CohortKind, Period
 from caseload.store import schema
 from caseload.store.access import Actor, Role
-from caseload.store.audit import record
+from caseload.store.audit import last_change, record
 from caseload.store.errors import AccessDenied, ConflictError, StoreError
 
 MAX_LENGTH = 2000
@@ -130,11 +130,10 @@ def set_note(conn: Connection, clock: Clock, actor: Actor, office_id: int, kind:
     where = (t.c.office_id == office_id, t.c.cohort_kind == kind, t.c.period_label == label)
     old = conn.execute(select(t).where(*where)).first()
     seen = old.version if old else None
-    if seen != version:
-        who = f"by {old.author}" if old else "by someone else"
-        raise ConflictError(f"The note for {label} was changed {who} after you opened it. Your text is kept: "
-                            "look at the new version and apply your change again.")
     entity_id = f"{office_id}/{kind}/{label}"
+    if seen != version:
+        raise ConflictError(f"The note for {label} was changed {last_change(conn, 'context_note', entity_id)} after "
+                            "you opened it. Your text is kept: look at the new version and apply your change again.")
     if not text:
         if old is not None:
             conn.execute(t.delete().where(*where))

@@ -18,7 +18,7 @@ from caseload.measures.destinations import END_REASONS
 from caseload.measures.rag import Rag
 from caseload.store import schema, summary
 from caseload.store.access import Actor
-from caseload.store.audit import record
+from caseload.store.audit import last_change, record
 from caseload.store.errors import AccessDenied, ConflictError, StoreError
 
 CONTACT_KINDS = ("appointment", "phone", "group_session", "job_search_review", "decision_maker_referral")
@@ -43,7 +43,9 @@ def _required_text(value: str | None, what: str) -> str:
 
 
 def set_rag(conn: Connection, clock: Clock, actor: Actor, claim_id: str, rating: str, reason: str,
-            next_review: dt.date | None = None, source: str = "adviser") -> int:
+            next_review: dt.date | None = None, source: str = "adviser", seen: int | None = None) -> int:
+    """Rate the claim. ``seen`` is the id of the latest rating the user saw (0: none); when given, a
+    rating set by someone else since is a stale edit, refused."""
     claim = claim_in_scope(conn, actor, claim_id)
     try:
         rag = Rag(rating.upper()[:1]) if rating else None
@@ -61,13 +63,17 @@ def set_rag(conn: Connection, clock: Clock, actor: Actor, claim_id: str, rating:
     if claim.claim_end is not None:
         raise StoreError(f"Claim {claim_id} has ended; a rating is for an open claim.")
     t = schema.RagRating.__table__
-    old = conn.execute(select(t.c.rating).where(t.c.claim_id == claim_id).order_by(desc(t.c.id)).limit(1)).scalar()
+    latest = conn.execute(select(t.c.id, t.c.rating).where(t.c.claim_id == claim_id).order_by(desc(t.c.id)).limit(1)).first()
+    if seen is not None and (latest.id if latest else 0) != seen:
+        raise ConflictError(f"The rating was changed {last_change(conn, 'claim', claim_id)} after you opened it. "
+                            "Your text is kept: look at the new rating and save again if yours still stands.")
+    old = latest.rating if latest else None
     rid = conn.execute(t.insert().values(
         claim_id=claim_id, rating=rag.value, reason=reason, set_by=actor.id, set_at=clock.now(), set_on=today,
         set_day=schema.day_number(today), next_review=review, next_review_day=schema.day_number(review),
         source=source,
     )).inserted_primary_key[0]
-    record(conn, clock, actor, "rag", "claim", claim_id, "rag", old, f"{rag.value}: {reason}")
+    record(conn, clock, actor, "rag", "claim", claim_id, "rag", old, rag.value)
     refresh_state(conn, claim_id)
     return int(rid)
 
@@ -119,7 +125,7 @@ def add_action(conn: Connection, clock: Clock, actor: Actor, claim_id: str, desc
         claim_id=claim_id, description=description, owner=owner, due_on=due, due_day=schema.day_number(due),
         created_by=actor.id, created_at=clock.now(), status="open", version=1,
     )).inserted_primary_key[0]
-    record(conn, clock, actor, "add", "action", str(aid), None, None, f"{description} (owner {owner}, due {due})")
+    record(conn, clock, actor, "add", "action", str(aid), None, None, f"owner {owner}, due {due}")
     refresh_state(conn, claim_id)
     return int(aid)
 
@@ -152,13 +158,8 @@ _AMENDABLE: dict[str, tuple[Table, tuple[str, ...]]] = {
 
 
 def _stale(conn: Connection, kind: str, row_id: int) -> ConflictError:
-    a = schema.AuditEntry.__table__
-    last = conn.execute(
-        select(a.c.actor, a.c.at).where(a.c.entity == kind, a.c.entity_id == str(row_id)).order_by(desc(a.c.id)).limit(1)
-    ).first()
-    who = f"by {last.actor} at {last.at:%Y-%m-%d %H:%M}" if last else "by someone else"
     return ConflictError(
-        f"This {kind} was changed {who} after you opened it. Your text is kept: look at the new "
+        f"This {kind} was changed {last_change(conn, kind, str(row_id))} after you opened it. Your text is kept: look at the new "
         "version and apply your change again."
     )
 

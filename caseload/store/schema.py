@@ -124,7 +124,11 @@ class Assignment(SQLModel, table=True):
     from_date: dt.date
     to_date: Optional[dt.date] = None
     batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
-    reason: str = "extract"
+    reason: str = "extract"  # extract | reassigned (a local reassignment: store.reassign)
+    # Version 5: who reassigned it locally, and why. A local reassignment's batch_id stays NULL until an
+    # extract names the same holder (it is then confirmed, and later extracts are the truth again).
+    assigned_by: Optional[str] = None
+    note: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class Setting(SQLModel, table=True):
@@ -449,4 +453,49 @@ class ContextNote(SQLModel, table=True):
 V4_TABLES = ("cohort_segment", "cohort_summary", "cohort_summary_team", "cohort_start", "summary_info",
              "context_note")
 
-SCHEMA_VERSION = 4
+
+
+# Version 5: temporary cover, and extracts that disagree with a local reassignment (store.reassign).
+
+
+class Cover(SQLModel, table=True):
+    """An adviser's caseload visible to a colleague between two dates (inclusive), the holder unchanged.
+    Ending it early (ended_at) cancels it."""
+
+    __tablename__ = "cover"
+    __table_args__ = (Index("ix_cover_colleague", "cover_id", "from_date"), Index("ix_cover_adviser", "adviser_id"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    adviser_id: str = Field(foreign_key="staff.id")  # whose caseload is covered
+    cover_id: str = Field(foreign_key="staff.id")  # the colleague who covers it
+    from_date: dt.date
+    to_date: dt.date
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_by: str
+    created_at: dt.datetime
+    ended_at: Optional[dt.datetime] = None
+    ended_by: Optional[str] = None
+
+
+class AssignmentConflict(SQLModel, table=True):
+    """An extract named another holder for a claim while a local reassignment was in force: reported, not
+    applied. Open until resolved (the local holder kept, the extract's taken, or a later extract agreeing)."""
+
+    __tablename__ = "assignment_conflict"
+    __table_args__ = (Index("ix_assignment_conflict_claim", "claim_id", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    claim_id: str = Field(foreign_key="claim.id")
+    batch_id: int = Field(foreign_key="import_batch.id")
+    extract_adviser_id: str = Field(foreign_key="staff.id")
+    local_adviser_id: str = Field(foreign_key="staff.id")
+    reported_at: dt.datetime
+    resolved_at: Optional[dt.datetime] = None
+    resolved_by: Optional[str] = None
+    resolution: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+V5_TABLES = ("cover", "assignment_conflict")
+V5_COLUMNS = (("assignment", "assigned_by"), ("assignment", "note"))
+# A current holder from a local reassignment that no extract has named yet (partial index in db.py).
+UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
+
+SCHEMA_VERSION = 5

@@ -1,0 +1,227 @@
+"""The fairness view (issue 7): where attention goes, shown plainly, never ranked.
+
+Six tabs: attention balance, Red without a plan, beyond 52, sanctions and referrals, equality, and
+destination quality. `w` switches the attention window between 28 and 91 days, `g` the grouping
+(per team, per office, per adviser: as the role allows). Every table is the one the exports print
+(export/fairness.py), with a line under it saying what it means. Groups are in name order, customers
+by group and claim start. The figures are read in a thread worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
+
+from caseload.export.fairness import (
+    Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
+)
+from caseload.screens.base import BackScreen
+from caseload.store.access import Actor
+from caseload.store.errors import StoreError
+from caseload.store.fairness import WINDOWS, allowed_by
+from caseload.widgets.table import KeyedTable
+
+TABS = (("attention", "1 Attention"), ("red", "2 Red without a plan"), ("beyond", "3 Beyond 52"),
+        ("sanctions", "4 Sanctions & referrals"), ("equality", "5 Equality"), ("quality", "6 Destination quality"))
+BY_WORDS = {"team": "per team", "office": "per office", "adviser": "per adviser"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    by: str
+    window: int
+
+
+@dataclass(frozen=True)
+class FairnessData:
+    choice: Choice
+    as_at: dt.date
+    periods: str  # the cohort periods the cohort figures cover, in words
+    tables: dict[str, list[Table]]  # by tab
+
+
+def read_fairness(engine, actor: Actor, choice: Choice) -> FairnessData:  # noqa: ANN001
+    """Every tab's tables, as at the latest import. Customers are named: the lists hold only claims the
+    viewer may open on their own caseload screens."""
+    from caseload.measures.cohorts import CohortKind
+    from caseload.store import fairness, settings
+    from caseload.store.offflow import OffflowQuery
+
+    with engine.connect() as conn:
+        conf = settings.load(conn)
+        q = fairness.FairnessQuery(by=choice.by, window=choice.window,
+                                   period=OffflowQuery(cohort=CohortKind(conf.cohort_kind),
+                                                       attribution=conf.attribution, rule_set=conf.rule_set))
+        att = fairness.attention(conn, actor, q)
+        san = fairness.sanctions(conn, actor, q)
+        tables = {
+            "attention": attention_tables(att),
+            "red": red_tables(fairness.red_without_plan(conn, actor, q), named=True),
+            "beyond": beyond_tables(fairness.beyond_52(conn, actor, q), named=True),
+            "sanctions": sanction_tables(san, named=True),
+            "equality": equality_tables(fairness.equality(conn, actor, q)),
+            "quality": quality_tables(san.quality),
+        }
+    p = san.periods
+    words = f"{len(p)} {str(conf.cohort_kind).replace('-', ' ')}s {p[0].label} to {p[-1].label}" if p else "none"
+    return FairnessData(choice, att.as_at, words, tables)
+
+
+class FairnessScreen(BackScreen):
+    SCREEN_NAME = "Fairness"
+    HELP_TEXT = (
+        "Where attention goes, shown plainly: nothing here ranks advisers or customers. Groups are in name "
+        "order; customers by group, then claim start.\n\n"
+        "1 Attention: contacts, conference coverage (the share discussed at a conference) and open actions per "
+        "RAG band and duration band over the last 28 or 91 days, and the share of contacts that went to customers "
+        "within 28 days of a milestone beside their share of the caseload. 2 Red without a plan: Red customers "
+        "whose plan update is more than 62 days old, and how long each has waited. 3 Beyond 52: customers on "
+        "benefit 365 days or more, with their last contact and conference. 4 Sanctions & referrals: sanction "
+        "off-flows beside the off-flow rate, and decision maker referrals made 0 to 14 days before a milestone, "
+        "flagged for review. 5 Equality: off-flow and into-employment rates, RAG mix and coverage by age band, "
+        "sex, disability and ethnicity; counts under 5 show as <5. 6 Destination quality: off-flows whose "
+        "reason is not known or failed to sign, and how many advisers later confirmed.\n\n"
+        "Keys: w window 28 or 91 days; g grouping (per team, office or adviser, as your role allows); 1-6 tabs; "
+        "r refreshes. A team manager sees their team and each adviser; a team leader each team and the office; "
+        "an adviser their own caseload and their team's totals."
+    )
+    BINDINGS = [
+        Binding("w", "window", "28/91 days", id="fairness_window"),
+        Binding("g", "grouping", "Grouping", id="fairness_grouping"),
+        *[Binding(str(i), f"show_tab('{key}')", label.split(" ", 1)[1], show=False, id=f"fairness_tab_{key}")
+          for i, (key, label) in enumerate(TABS, start=1)],
+        Binding("r", "refresh", "Refresh", show=False, id="fairness_refresh"),
+    ]
+    DEFAULT_CSS = """
+    #fairness-status { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    #fairness-tabs { height: 1fr; }
+    #fairness-tabs TabPane { padding: 0; }
+    .fairness-heading { height: 1; padding: 0 1; text-style: bold; }
+    .fairness-note { height: auto; padding: 0 1 1 1; color: $text-muted; }
+    .fairness-table { height: auto; max-height: 14; }
+    """
+
+    class Loaded(Message):
+        def __init__(self, data: FairnessData) -> None:
+            super().__init__()
+            self.data = data
+
+    class Failed(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, actor: Actor | None = None) -> None:
+        super().__init__()
+        self._actor = actor
+        self.data: FairnessData | None = None
+        self.choice: Choice | None = None
+
+    @property
+    def actor(self) -> Actor | None:
+        if self._actor is not None:
+            return self._actor
+        identity = self.caseload.identity
+        return identity.actor if identity else None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Reading the figures…", id="fairness-status", markup=False)
+        with TabbedContent(id="fairness-tabs", initial="attention"):
+            for key, label in TABS:
+                with TabPane(label, id=key):
+                    yield VerticalScroll(id=f"fairness-{key}")
+
+    def on_mount(self) -> None:
+        actor = self.actor
+        if actor is None:
+            self._status("Choose who you are first.")
+            return
+        self.choice = Choice(allowed_by(actor)[0], WINDOWS[0])
+        self.load()
+
+    def load(self) -> None:
+        if self.actor is not None and self.choice is not None:
+            self._read(self.actor, self.choice)
+
+    @work(thread=True, exclusive=True, group="fairness")
+    def _read(self, actor: Actor, choice: Choice) -> None:
+        try:
+            data = read_fairness(self.caseload.engine, actor, choice)
+        except StoreError as exc:
+            self.post_message(self.Failed(str(exc)))
+            return
+        except SQLAlchemyError as exc:
+            self.post_message(self.Failed(f"The database could not be read ({exc.__class__.__name__}); "
+                                          "press r to try again."))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(data))
+
+    def on_fairness_screen_failed(self, message: Failed) -> None:
+        self._status(f"⚠ {message.text}")
+
+    async def on_fairness_screen_loaded(self, message: Loaded) -> None:
+        data = message.data
+        if data.choice != self.choice:
+            return  # a stale read: the user has changed the choice since
+        self.data = data
+        c = data.choice
+        self._status(f"as at {data.as_at.isoformat()} · last {c.window} days (w) · {BY_WORDS[c.by]} (g) · "
+                     f"cohort figures: {data.periods}")
+        self.set_title(f"Fairness · {BY_WORDS[c.by]} · last {c.window} days")
+        for key, _ in TABS:
+            await self._show(key, data.tables[key])
+
+    async def _show(self, key: str, tables: list[Table]) -> None:
+        box = self.query_one(f"#fairness-{key}", VerticalScroll)
+        await box.remove_children()
+        widgets = []
+        for t in tables:
+            table = KeyedTable(id=f"fx-{t.key}", classes="fairness-table")
+            widgets += [Static(t.heading, classes="fairness-heading", markup=False), table,
+                        Static(t.note if t.rows else f"None. {t.note}", classes="fairness-note", markup=False)]
+        await box.mount_all(widgets)
+        for t in tables:
+            table = self.query_one(f"#fx-{t.key}", KeyedTable)
+            for i, col in enumerate(t.columns):
+                table.add_column(col, key=f"c{i}")
+            table.set_rows([(str(n), tuple(Text(v, justify="right") if i in t.right else v
+                                           for i, v in enumerate(row))) for n, row in enumerate(t.rows)])
+
+    def _status(self, text: str) -> None:
+        self.query_one("#fairness-status", Static).update(text)
+
+    # Actions
+
+    def _rechoose(self, choice: Choice) -> None:
+        self.choice = choice
+        self._status(f"Reading the last {choice.window} days, {BY_WORDS[choice.by]}…")
+        self.load()
+
+    def action_window(self) -> None:
+        if self.choice is not None:
+            i = WINDOWS.index(self.choice.window)
+            self._rechoose(Choice(self.choice.by, WINDOWS[(i + 1) % len(WINDOWS)]))
+
+    def action_grouping(self) -> None:
+        if self.choice is None or self.actor is None:
+            return
+        options = allowed_by(self.actor)
+        i = options.index(self.choice.by) if self.choice.by in options else -1
+        self._rechoose(Choice(options[(i + 1) % len(options)], self.choice.window))
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_refresh(self) -> None:
+        self.load()
