@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     nl.add_argument("--cohort", choices=kinds, default=None, help="only this cohort period kind")
     nl.add_argument("--office", metavar="NAME", help="only this office")
 
-    from caseload.reassign_cli import add_parsers as add_reassign_parsers
+    from caseload.cli_reassign import add_parsers as add_reassign_parsers
 
     add_reassign_parsers(sub, common, _date)
 
@@ -217,18 +217,33 @@ def _engine(args: argparse.Namespace, clock: Clock, *, create: bool = True):  # 
     return open_database(args.db, clock, create=create)
 
 
-def _actor(engine, args: argparse.Namespace):  # noqa: ANN001, ANN202
+def _actor(engine, args: argparse.Namespace, today: dt.date):  # noqa: ANN001, ANN202
+    """Who --as names (else the database owner), on the clock's `today`: a temporary cover current that
+    day lets the covered adviser's caseload in."""
     from caseload.store.access import actor_for
 
     with engine.connect() as conn:
-        return actor_for(conn, args.as_staff)
+        return actor_for(conn, args.as_staff, today)
+
+
+def _open(args: argparse.Namespace, clock: Clock):  # noqa: ANN202
+    """An existing database and who is acting on it today, for a command's handler."""
+    engine = _engine(args, clock, create=False)
+    return engine, _actor(engine, args, clock.today())
+
+
+def _command(sub, common: argparse.ArgumentParser, name: str, summary: str,  # noqa: ANN001, ANN202
+             description: str | None = None):
+    """A command, or one of a command's actions, that takes --db and --as (`common`) wherever they are
+    written: `summary` in the list of commands, `description` (if any) in its own --help."""
+    return sub.add_parser(name, parents=[common], help=summary, description=description)
 
 
 def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.importer import import_claims
 
     engine = _engine(args, clock)
-    actor = _actor(engine, args)
+    actor = _actor(engine, args, clock.today())
     r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
                       partial=args.partial, rejects=args.rejects)
     for w in r.warnings:
@@ -258,8 +273,7 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
         raise StoreError(f"--milestones takes whole weeks separated by commas, like 13,26,52 (not {args.milestones!r}).") from None
     if not milestones or min(milestones) < 1:
         raise StoreError("--milestones needs at least one positive number of weeks.")
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     with engine.connect() as conn:
         conf = settings_mod.load(conn)
         q = OffflowQuery(
@@ -341,8 +355,7 @@ def cmd_export_agenda(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store import settings as settings_mod
     from caseload.store.conference import agenda
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     _named_allowed(actor, args.named)
     on = args.date or clock.today()
     with engine.connect() as conn:
@@ -362,8 +375,7 @@ def cmd_export_conference(args: argparse.Namespace, clock: Clock) -> int:
     )
     from caseload.store.conference import conference_summary, find_conferences
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     _named_allowed(actor, args.named)
     with engine.connect() as conn:
         ids = find_conferences(conn, actor, args.adviser, args.date)
@@ -403,8 +415,7 @@ def cmd_export_fairness(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.fairness import FairnessQuery
     from caseload.store.offflow import OffflowQuery
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     named = getattr(args, "named", False)
     _named_allowed(actor, named)
     with engine.connect() as conn:
@@ -453,7 +464,7 @@ def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.db import write
 
     engine = _engine(args, clock)
-    actor = _actor(engine, args)
+    actor = _actor(engine, args, clock.today())
     if args.what == "list":
         with engine.connect() as conn:
             rows = staff.list_staff(conn, actor, args.team)
@@ -538,8 +549,7 @@ def cmd_note(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store import settings as settings_mod
     from caseload.store.db import write
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     if args.what == "list":
         with engine.connect() as conn:
             office_id = notes.office_id_for(conn, args.office) if args.office else None
@@ -598,7 +608,7 @@ def main(argv: list[str] | None = None, clock: Clock | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     clock = clock or SystemClock()
-    from caseload.reassign_cli import cmd_cover, cmd_reassign
+    from caseload.cli_reassign import cmd_cover, cmd_reassign
 
     handlers = {
         "reassign": cmd_reassign,

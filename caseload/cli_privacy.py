@@ -4,33 +4,29 @@ from __future__ import annotations
 
 import argparse
 
+from caseload.cli import _command, _open
 from caseload.clock import Clock
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, date_type) -> None:  # noqa: ANN001
-    customer = sub.add_parser("customer", parents=[common], help="a customer's personal data",
-                              description="A customer's personal data.")
+    customer = _command(sub, common, "customer", "a customer's personal data", "A customer's personal data.")
     c_sub = customer.add_subparsers(dest="what", metavar="ACTION", required=True)
-    erase = c_sub.add_parser(
-        "erase", parents=[common], help="erase a customer's personal details (team leaders)",
-        description="Remove a customer's name, NI number, date of birth, sex, disability and ethnicity, and "
-                    "every free text about their claims (notes, RAG reasons, actions, conference discussions), in "
-                    "one transaction. Claims, dates, end reasons, RAG bands and counts stay, so every off-flow "
-                    "figure is unchanged; equality breakdowns count the customer as 'not recorded'. Later "
-                    "extracts do not bring the details back. The audit log records that the customer was erased, "
-                    "by whom, when and the reason category. Team leaders (their office's customers) and the "
-                    "database owner only.",
-    )
+    erase = _command(
+        c_sub, common, "erase", "erase a customer's personal details (team leaders)",
+        "Remove a customer's name, NI number, date of birth, sex, disability and ethnicity, and every free text "
+        "about their claims (notes, RAG reasons, actions, conference discussions), in one transaction. Claims, "
+        "dates, end reasons, RAG bands and counts stay, so every off-flow figure is unchanged; equality "
+        "breakdowns count the customer as 'not recorded'. Later extracts do not bring the details back. The "
+        "audit log records that the customer was erased, by whom, when and the reason category. Team leaders "
+        "(their office's customers) and the database owner only.")
     erase.add_argument("customer_id", metavar="ID", help="the customer id (as in the extract)")
     erase.add_argument("--reason", required=True, metavar="CATEGORY",
                        help="request: the customer asked; retention: the retention period ended; error: recorded "
                             "in error; other: another reason recorded outside caseload")
-    audit = sub.add_parser(
-        "audit", parents=[common], help="read the audit log",
-        description="The audit log, newest first: who changed what and when. Free text is never kept in it "
-                    "(shown as [text]). Team leaders and the database owner read all of it, a team manager "
-                    "their team's staff and customers, an adviser what they did. Nothing can edit it.",
-    )
+    audit = _command(sub, common, "audit", "read the audit log",
+                     "The audit log, newest first: who changed what and when. Free text is never kept in it "
+                     "(shown as [text]). Team leaders and the database owner read all of it, a team manager "
+                     "their team's staff and customers, an adviser what they did. Nothing can edit it.")
     audit.add_argument("--customer", metavar="ID", help="only changes to this customer and their claims")
     audit.add_argument("--staff", metavar="STAFF_ID", help="only changes made by (or to) this staff member")
     audit.add_argument("--since", type=date_type, metavar="DATE", help="only changes on or after this date")
@@ -38,12 +34,10 @@ def add_parsers(sub, common: argparse.ArgumentParser, date_type) -> None:  # noq
 
 
 def cmd_customer(args: argparse.Namespace, clock: Clock) -> int:
-    from caseload.cli import _actor, _engine
     from caseload.store.db import write
     from caseload.store.erase import checkpoint, erase_customer
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     with write(engine) as conn:
         erased = erase_customer(conn, clock, actor, args.customer_id, args.reason)
     with engine.connect() as conn:
@@ -57,11 +51,9 @@ def cmd_customer(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, clock: Clock) -> int:
-    from caseload.cli import _actor, _engine
     from caseload.store.audit import read_audit
 
-    engine = _engine(args, clock, create=False)
-    actor = _actor(engine, args)
+    engine, actor = _open(args, clock)
     with engine.connect() as conn:
         rows = read_audit(conn, actor, customer=args.customer, staff=args.staff, since=args.since, limit=args.limit)
     if not rows:

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,14 @@ from test_roles import CLOCK, TODAY, RoleOffice
 
 BUSY = ("The database is busy: someone else is writing to it (an import may be running, or another caseload). "
         f"It was retried for {BUSY_TIMEOUT_MS // 1000} seconds and nothing was changed; try again in a minute.")
+pytestmark = pytest.mark.both_backends  # the tests about two connections; those about SQLite's locks name db_path
 
 
 @pytest.fixture
-def two(tmp_path: Path):
-    """The role office, and a second engine (another caseload) on the same file."""
-    o = RoleOffice(tmp_path / "office")
-    other = open_database(str(o.db), CLOCK)
+def two(store_url: str, tmp_path: Path):
+    """The role office, and a second engine (another caseload) on the same database."""
+    o = RoleOffice(store_url, tmp_path / "office")
+    other = open_database(store_url, CLOCK)
     yield o, other
     other.dispose()
     o.close()
@@ -106,9 +107,9 @@ def held(db: Path):
         conn.close()
 
 
-def test_a_held_database_is_retried_then_reported_in_plain_words(two, capsys) -> None:
+def test_a_held_database_is_retried_then_reported_in_plain_words(two, db_path, capsys) -> None:
     o, other = two
-    with held(o.db):
+    with held(db_path):
         started = time.monotonic()
         with pytest.raises(DatabaseBusy) as busy, write(other) as conn:
             records.add_note(conn, CLOCK, as_(other, "A1"), "A1-1", "While the import runs")
@@ -118,7 +119,7 @@ def test_a_held_database_is_retried_then_reported_in_plain_words(two, capsys) ->
             assert conn.execute(text("SELECT count(*) FROM claim")).scalar() == 16
         # The command line says the same, without a traceback, and exits 1.
         code = main(["staff", "add", "M9", "--name", "New Manager", "--role", "team_manager", "--team", "Team A",
-                     "--db", str(o.db)], clock=CLOCK)
+                     "--db", str(db_path)], clock=CLOCK)
         err = capsys.readouterr().err
     assert str(busy.value) == BUSY
     assert BUSY_TIMEOUT_MS / 1000 - 0.5 <= waited < BUSY_TIMEOUT_MS / 1000 + 5
@@ -134,7 +135,10 @@ def test_a_held_database_is_retried_then_reported_in_plain_words(two, capsys) ->
 # In the app
 
 
-async def test_in_the_app_a_busy_database_keeps_the_typed_note(make_app, demo, demo_db) -> None:
+@asynccontextmanager
+async def on_a_customer(make_app, demo_db):  # noqa: ANN001, ANN201
+    """The app as the demo adviser with the most records, on the customer screen of their first open claim:
+    yields the app, the pilot, the adviser and the claim."""
     adviser = rich_adviser(demo_db)
     claim_id = query_db(demo_db, "SELECT id FROM claim WHERE adviser_id = :a AND end_day IS NULL ORDER BY id LIMIT 1",
                         a=adviser)[0][0]
@@ -143,6 +147,11 @@ async def test_in_the_app_a_busy_database_keeps_the_typed_note(make_app, demo, d
         await settle(pilot)
         app.push_screen(CustomerScreen(claim_id))
         await settle(pilot)
+        yield app, pilot, adviser, claim_id
+
+
+async def test_in_the_app_a_busy_database_keeps_the_typed_note(make_app, demo, demo_db) -> None:
+    async with on_a_customer(make_app, demo_db) as (app, pilot, _, claim_id):
         await pilot.press("n")
         await settle(pilot)
         await pilot.press(*keys_for("Spoke about the warehouse job"))
@@ -161,14 +170,7 @@ async def test_in_the_app_a_busy_database_keeps_the_typed_note(make_app, demo, d
 
 
 async def test_in_the_app_a_rating_set_elsewhere_meanwhile_is_not_overwritten(make_app, demo, demo_db) -> None:
-    adviser = rich_adviser(demo_db)
-    claim_id = query_db(demo_db, "SELECT id FROM claim WHERE adviser_id = :a AND end_day IS NULL ORDER BY id LIMIT 1",
-                        a=adviser)[0][0]
-    app = make_app(as_staff=adviser)
-    async with app.run_test(size=(120, 30)) as pilot:
-        await settle(pilot)
-        app.push_screen(CustomerScreen(claim_id))
-        await settle(pilot)
+    async with on_a_customer(make_app, demo_db) as (app, pilot, adviser, claim_id):
         await pilot.press("g")
         await settle(pilot)
         await pilot.press("r")

@@ -35,6 +35,7 @@ from extracts import row, write_extract
 AS_AT = dt.date(2026, 5, 1)
 TODAY = dt.date(2026, 5, 11)
 D = AS_AT
+pytestmark = pytest.mark.both_backends
 
 
 def days_before(n: int) -> str:
@@ -211,8 +212,8 @@ def test_a_team_leader_sees_teams_and_the_office_never_advisers(office):
         run(office, fairness.attention, "M1", by="office")
 
 
-def test_named_is_refused_for_an_adviser(office, db_path, capsys):
-    code = main(["export", "beyond52", "--db", str(db_path), "--as", "A1", "--named", "--format", "csv",
+def test_named_is_refused_for_an_adviser(office, store_url, capsys):
+    code = main(["export", "beyond52", "--db", store_url, "--as", "A1", "--named", "--format", "csv",
                  "--output", "-"], clock=FixedClock.on(TODAY))
     assert code == 1
     assert "--named lists customers by name: only a team manager" in capsys.readouterr().err
@@ -222,15 +223,15 @@ def test_named_is_refused_for_an_adviser(office, db_path, capsys):
 # Exports read back
 
 
-def export(db_path: Path, tmp_path: Path, *args: str) -> Path:
+def export(db: str, tmp_path: Path, *args: str) -> Path:
     out = tmp_path / "out"
-    assert main(["export", *args, "--db", str(db_path), "--output", str(out)], clock=FixedClock.on(TODAY)) == 0
+    assert main(["export", *args, "--db", db, "--output", str(out)], clock=FixedClock.on(TODAY)) == 0
     return out
 
 
 @pytest.mark.parametrize("report", fx.REPORTS)
-def test_csv_and_its_meta_json_carry_the_offflow_keys_and_definitions(office, db_path, tmp_path, report):
-    out = export(db_path, tmp_path, report, "--as", "L1", "--format", "csv")
+def test_csv_and_its_meta_json_carry_the_offflow_keys_and_definitions(office, store_url, tmp_path, report):
+    out = export(store_url, tmp_path, report, "--as", "L1", "--format", "csv")
     rows = list(csv.reader(out.open(encoding="utf-8")))
     meta = json.loads(out.with_name("out.meta.json").read_text())
     with office.connect() as conn:
@@ -242,17 +243,17 @@ def test_csv_and_its_meta_json_carry_the_offflow_keys_and_definitions(office, db
     assert meta["suppression"]["applies"] is (report == "equality")
 
 
-def test_beyond52_csv_names_customers_only_when_asked(office, db_path, tmp_path):
-    out = export(db_path, tmp_path, "beyond52", "--as", "M1", "--format", "csv")
+def test_beyond52_csv_names_customers_only_when_asked(office, store_url, tmp_path):
+    out = export(store_url, tmp_path, "beyond52", "--as", "M1", "--format", "csv")
     plain = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(r["claim_id"], r["customer_name"], r["days"]) for r in plain] == [("C2", "", "365")]
-    named = list(csv.DictReader(export(db_path, tmp_path, "beyond52", "--as", "M1", "--named", "--format", "csv")
+    named = list(csv.DictReader(export(store_url, tmp_path, "beyond52", "--as", "M1", "--named", "--format", "csv")
                                 .open(encoding="utf-8")))
     assert named[0]["customer_name"] == "Customer C2"
 
 
-def test_sanctions_csv_has_the_referral_and_quality_sections(office, db_path, tmp_path):
-    out = export(db_path, tmp_path, "sanctions", "--as", "L1", "--format", "csv")
+def test_sanctions_csv_has_the_referral_and_quality_sections(office, store_url, tmp_path):
+    out = export(store_url, tmp_path, "sanctions", "--as", "L1", "--format", "csv")
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     referral = [r for r in rows if r["section"] == "referral"]
     assert [(r["claim_id"], r["days_before_milestone"]) for r in referral] == [("C5", "14")]
@@ -261,8 +262,8 @@ def test_sanctions_csv_has_the_referral_and_quality_sections(office, db_path, tm
     assert quality == {"2026-01": ("0", "0", "0"), "2026-02": ("4", "1", "1")}
 
 
-def test_equality_csv_suppresses_at_4_and_not_at_5(office, db_path, tmp_path):
-    out = export(db_path, tmp_path, "equality", "--as", "M1", "--format", "csv")
+def test_equality_csv_suppresses_at_4_and_not_at_5(office, store_url, tmp_path):
+    out = export(store_url, tmp_path, "equality", "--as", "M1", "--format", "csv")
     rows = [r for r in csv.DictReader(out.open(encoding="utf-8")) if r["group_by"] == "sex"]
     male = next(r for r in rows if r["group"] == "male" and r["cohort_period"] == "2026-03")
     assert (male["cohort_size"], male["offflows"], male["rate_pct"], male["open_customers"]) == ("5", "<5", "", "5")
@@ -288,12 +289,12 @@ class _Tables(HTMLParser):
             self.cells.append(data)
 
 
-def test_markdown_and_html_carry_the_header_and_the_tables(office, db_path, tmp_path):
-    text = export(db_path, tmp_path, "attention", "--as", "M1", "--by", "adviser", "--format", "md").read_text()
+def test_markdown_and_html_carry_the_header_and_the_tables(office, store_url, tmp_path):
+    text = export(store_url, tmp_path, "attention", "--as", "M1", "--by", "adviser", "--format", "md").read_text()
     assert text.startswith("# Attention balance\n")
     assert "- **Window:** the 28 days ending on the as-at date" in text
     assert "| Asha Patel | all | 5 | 2 | 0.40 | 2 |" in text
-    html = export(db_path, tmp_path, "beyond52", "--as", "M1", "--format", "html").read_text()
+    html = export(store_url, tmp_path, "beyond52", "--as", "M1", "--format", "html").read_text()
     parser = _Tables()
     parser.feed(html)
     assert "C2" in parser.cells and "52-78 weeks" in parser.cells
@@ -301,8 +302,8 @@ def test_markdown_and_html_carry_the_header_and_the_tables(office, db_path, tmp_
     assert "<script" not in html
 
 
-def test_the_window_changes_the_attention_export(office, db_path, tmp_path):
-    rows = list(csv.DictReader(export(db_path, tmp_path, "attention", "--as", "M1", "--format", "csv")
+def test_the_window_changes_the_attention_export(office, store_url, tmp_path):
+    rows = list(csv.DictReader(export(store_url, tmp_path, "attention", "--as", "M1", "--format", "csv")
                                .open(encoding="utf-8")))
     got = {(r["window_days"], r["band"]): r["contacts"] for r in rows if r["band_kind"] == "all"}
     assert got == {("28", "all"): "2", ("91", "all"): "3"}
@@ -314,3 +315,68 @@ def test_markdown_writer_counts_rows(office):
                                  generated_at=dt.datetime(2026, 5, 11), generated_by="admin")
     buf = io.StringIO()
     assert fx.write_markdown(report, buf) == len(report.csv_rows) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Conference coverage, by hand
+
+
+def hold_conference(engine, adviser: str, on: dt.date, claims: list[str]) -> None:  # noqa: ANN001
+    """M1 holds the adviser's conference on `on` and discusses `claims`: a rated customer's rating is
+    confirmed, an unrated one gets a first rating, Amber."""
+    from caseload.store import conference
+
+    clock = FixedClock.on(on)
+    with write(engine) as conn:
+        m1 = actor_for(conn, "M1")
+        cid = conference.start_or_resume(conn, clock, m1, adviser, on)
+        for claim_id in claims:
+            conference.add_customer(conn, clock, m1, cid, claim_id)
+        for item in conference.conference_detail(conn, m1, cid).items:
+            review = ({"rag_review": "confirm"} if item.context.rag else
+                      {"rag_review": "change", "rag": "A", "rag_reason": "First rating"})
+            conference.record_item(conn, clock, m1, item.id, item.version, done_so_far="Applied for jobs",
+                                   plan="Keep applying", expected_offflow=on + dt.timedelta(days=60), **review)
+        conference.finish(conn, clock, m1, cid, ["Grace Holloway", "Ben Okafor"])
+
+
+def test_conference_coverage_per_band_and_group_in_each_window(office):
+    # Team A's Red customers: C3 and C4 (Asha's) and now C8-C10 (Ben's): 5.
+    with write(office) as conn:
+        for claim_id in ("C8", "C9", "C10"):
+            records.set_rag(conn, FixedClock.on(AS_AT - dt.timedelta(days=40)), ADMIN, claim_id, "R", "Far from work")
+    # 30 days before the as-at date (outside the 28-day window, inside the 91-day one): all five of Ben's
+    # customers (C11 and C12 get a first rating, Amber); 10 days before: C8 and C9 only.
+    hold_conference(office, "A2", AS_AT - dt.timedelta(days=30), ["C8", "C9", "C10", "C11", "C12"])
+    hold_conference(office, "A2", AS_AT - dt.timedelta(days=10), ["C8", "C9"])
+
+    t28 = group(run(office, fairness.attention, "M1", by="team"), "Team A")
+    t91 = group(run(office, fairness.attention, "M1", by="team", window=91), "Team A")
+    # Red: 2 of 5 discussed in the 28 days (C8, C9), 3 of 5 in the 91 (C10 too).
+    assert (t28.rag["Red"].customers, t28.rag["Red"].discussed, t28.rag["Red"].coverage_pct) == (5, 2, "40.00")
+    assert (t91.rag["Red"].discussed, t91.rag["Red"].coverage_pct) == (3, "60.00")
+    # Amber: C11 and C12, discussed 30 days back only.
+    assert (t28.rag["Amber"].customers, t28.rag["Amber"].coverage_pct, t91.rag["Amber"].coverage_pct) == \
+        (2, "0.00", "100.00")
+    assert (t28.rag["Green"].coverage_pct, t28.rag["not rated"].coverage_pct) == ("0.00", "0.00")
+    # Duration 0-91 days: C7 and Ben's five (60 days on benefit): 2 of 6, then 5 of 6 (33.33 truncated,
+    # 83.33 truncated, never rounded up); 92-182 (C3, C4): nobody discussed.
+    assert (t28.duration["0-91"].customers, t28.duration["0-91"].coverage_pct) == (6, "33.33")
+    assert t91.duration["0-91"].coverage_pct == "83.33"
+    assert (t28.duration["92-182"].coverage_pct, t91.duration["92-182"].coverage_pct) == ("0.00", "0.00")
+    assert (t28.total.coverage_pct, t91.total.coverage_pct) == ("20.00", "50.00")  # of the team's 10
+
+    # Equality, by sex: the five men are Ben's; the women (C1-C4) and C7 (not recorded) were not discussed.
+    sex28 = {g.group: g for g in run(office, fairness.equality, "M1", by="team").of("sex")}
+    r91 = run(office, fairness.equality, "M1", by="team", window=91)
+    sex91 = {g.group: g for g in r91.of("sex")}
+    assert {k: (g.open_customers, g.discussed) for k, g in sex28.items()} == \
+        {"female": (4, 0), "male": (5, 2), "not recorded": (1, 0)}
+    assert {k: g.discussed for k, g in sex91.items()} == {"female": 0, "male": 5, "not recorded": 0}
+    # Shown: 2 discussed is under 5, so its rate is empty; 5 of 5 shows.
+    table = next(t for t in fx.equality_tables(r91) if t.key == "equality-sex")
+    coverage = table.columns.index("Coverage %")
+    assert {row[0]: row[coverage] for row in table.rows} == {"female": "", "male": "100.00", "not recorded": ""}
+    table28 = next(t for t in fx.equality_tables(run(office, fairness.equality, "M1", by="team"))
+                   if t.key == "equality-sex")
+    assert {row[0]: row[coverage] for row in table28.rows}["male"] == ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ def test_quick_path_takes_every_clean_good_row():
     assert _quick_reader(header, AS_AT, True, {})([later[c] for c in header], 3) is None
 
 
+@pytest.mark.both_backends
 def test_first_load_builds_every_index_again(engine, clock, tmp_path):
     """A first load into an empty database inserts without the claim and assignment indexes and builds
     them after; the database then has every index of the schema, and a later extract is quick again."""

@@ -7,11 +7,10 @@ from __future__ import annotations
 import html
 import logging
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from caseload.cli import main
 from caseload.screens.conference import ConferenceScreen
@@ -25,6 +24,8 @@ from extracts import row, write_extract
 from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
 from test_caseload_screen import find_customer, query_db
 from test_roles import ADVISERS, AS_AT, CLOCK, TODAY, RoleOffice, claims_of, person
+
+pytestmark = pytest.mark.both_backends
 
 # ---------------------------------------------------------------------------------------------
 # Screens
@@ -92,8 +93,8 @@ TEXTS = (*ABOUT_A1_1, "Housing crisis", "Out of time for Quill")
 
 
 @pytest.fixture
-def office(tmp_path: Path):
-    o = RoleOffice(tmp_path / "office")
+def office(store_url: str, tmp_path: Path):
+    o = RoleOffice(store_url, tmp_path / "office")
     yield o
     o.close()
 
@@ -123,15 +124,14 @@ def personal_values(claim_ids) -> set[str]:  # noqa: ANN001
     return {v for c in claim_ids for v in person(c)}
 
 
-def every_value(db: Path) -> list[tuple[str, str, str]]:
-    """(table, column, value) for every text value in every table of the SQLite file."""
+def every_value(engine) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    """(table, column, value) for every value in every table of the database (either backend), as text."""
     out = []
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-        for t in tables:
-            cur = conn.execute(f'SELECT * FROM "{t}"')
-            cols = [d[0] for d in cur.description]
-            for values in cur:
+    with engine.connect() as conn:
+        for t in inspect(conn).get_table_names():
+            result = conn.execute(text(f'SELECT * FROM "{t}"'))
+            cols = list(result.keys())
+            for values in result:
                 out += [(t, c, str(v)) for c, v in zip(cols, values) if v is not None]
     return out
 
@@ -139,7 +139,7 @@ def every_value(db: Path) -> list[tuple[str, str, str]]:
 def test_the_audit_log_and_the_logs_hold_ids_never_content(office, caplog, capsys) -> None:
     caplog.set_level(logging.DEBUG)
     edit_everything(office)
-    assert main(["audit", "--db", str(office.db)], clock=CLOCK) == 0
+    assert main(["audit", "--db", office.url], clock=CLOCK) == 0
     printed = capsys.readouterr().out
     with office.engine.connect() as conn:
         trail = conn.execute(text("SELECT action, entity, field, old, new FROM audit")).all()
@@ -156,12 +156,12 @@ def test_the_audit_log_and_the_logs_hold_ids_never_content(office, caplog, capsy
     assert "[text]" in printed and "note" in printed
 
 
-def test_import_problems_never_repeat_a_personal_value(tmp_path: Path, capsys) -> None:
+def test_import_problems_never_repeat_a_personal_value(tmp_path: Path, new_db, capsys) -> None:
     bad = write_extract(tmp_path / "bad.csv", [
         row("C1", customer_name="Zed Quorn", date_of_birth="1970-02-31", nino="QQ999999Q"),
         row("C2", customer_name="Yan Quorn", date_of_birth="2026-03-01", claim_start="2026-01-05"),
     ])
-    code = main(["import", "claims", str(bad), "--as-at", AS_AT.isoformat(), "--db", str(tmp_path / "x.sqlite3"),
+    code = main(["import", "claims", str(bad), "--as-at", AS_AT.isoformat(), "--db", new_db(),
                  "--rejects", str(tmp_path / "rejects.csv")], clock=CLOCK)
     err = capsys.readouterr().err
     assert code == 1
@@ -184,7 +184,7 @@ def test_nothing_in_the_app_updates_or_deletes_the_audit() -> None:
 
 
 def test_caseload_audit_reads_newest_first_within_the_role(office, capsys) -> None:
-    db = ("--db", str(office.db))
+    db = ("--db", office.url)
     assert main(["audit", "--as", "A1", *db], clock=CLOCK) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("WHEN") and len(lines) == 4  # A1's note, action and rating
@@ -205,35 +205,40 @@ def test_caseload_audit_reads_newest_first_within_the_role(office, capsys) -> No
 ERASED = "PA1-1"  # customer of claim A1-1: notes, actions, a rating, a conference discussion
 
 
-def export(db: Path, by: str) -> str:
-    out = db.parent / f"offflow-{by}.csv"
+def export(o: RoleOffice, by: str) -> str:
+    out = o.folder / f"offflow-{by}.csv"
     assert main(["export", "offflow", "--by", by, "--cohort", "calendar-month", "--from", "2025-01-01",
                  "--to", "2026-04-30", "--output", str(out),
-                 "--db", str(db)], clock=CLOCK) == 0
+                 "--db", o.url], clock=CLOCK) == 0
     return out.read_text()
+
+
+def erased_secrets(o: RoleOffice) -> set[str]:
+    """The erased customer's name, NI number and date of birth, and the text written about them."""
+    with o.engine.connect() as conn:
+        dob = conn.execute(text("SELECT date_of_birth FROM customer WHERE id = :c"), {"c": ERASED}).scalar()
+    return {*person("A1-1"), str(dob), *ABOUT_A1_1}
+
+
+def erase(o: RoleOffice) -> None:
+    assert main(["customer", "erase", ERASED, "--reason", "request", "--as", "L1", "--db", o.url], clock=CLOCK) == 0
 
 
 def test_erase_leaves_no_personal_data_and_every_figure_as_it_was(office, capsys) -> None:
     edit_everything(office)
-    name, nino = person("A1-1")
-    with office.engine.connect() as conn:
-        dob = conn.execute(text("SELECT date_of_birth FROM customer WHERE id = :c"), {"c": ERASED}).scalar()
-    before = {by: export(office.db, by) for by in ("none", "team", "benefit", "sex")}
-    assert any(name in v for _, _, v in every_value(office.db))
-    assert main(["customer", "erase", ERASED, "--reason", "request", "--as", "L1", "--db", str(office.db)],
-                clock=CLOCK) == 0
+    secrets = erased_secrets(office)
+    before = {by: export(office, by) for by in ("none", "team", "benefit", "sex")}
+    assert any(person("A1-1")[0] in v for _, _, v in every_value(office.engine))
+    erase(office)
     said = capsys.readouterr().out
     assert said.startswith(f"Erased customer {ERASED}: personal details removed;") and "Someone" not in said
-    after = {by: export(office.db, by) for by in ("none", "team", "benefit", "sex")}
+    after = {by: export(office, by) for by in ("none", "team", "benefit", "sex")}
     assert {k: after[k] for k in ("none", "team", "benefit")} == {k: before[k] for k in ("none", "team", "benefit")}
     # By sex, the erased customer's claim moves to "not recorded" (the documented choice).
     assert "not recorded" in after["sex"] and "not recorded" not in before["sex"]
     # Nothing personal anywhere: not the name, NI number, date of birth, nor any text written about them.
-    secrets = {name, nino, dob, *ABOUT_A1_1}
-    leaks = [(t, c, v) for t, c, v in every_value(office.db) for s in secrets if s in v]
+    leaks = [(t, c, v) for t, c, v in every_value(office.engine) for s in secrets if s in v]
     assert leaks == []
-    raw = b"".join(p.read_bytes() for p in office.db.parent.glob(office.db.name + "*"))
-    assert not any(s.encode() in raw for s in secrets)
     with office.engine.connect() as conn:
         person_row = conn.execute(text("SELECT * FROM customer WHERE id = :c"), {"c": ERASED}).one()
         audit = conn.execute(text("SELECT actor, field, old, new FROM audit WHERE action = 'erase'")).all()
@@ -242,7 +247,19 @@ def test_erase_leaves_no_personal_data_and_every_figure_as_it_was(office, capsys
     assert tuple(person_row)[1:7] == (None,) * 6 and kept == 1
     assert [tuple(a) for a in audit] == [("L1", "reason_category", None, "request")]
     # The other customers keep theirs.
-    assert person("A1-3")[0] in {v for _, _, v in every_value(office.db)}
+    assert person("A1-3")[0] in {v for _, _, v in every_value(office.engine)}
+
+
+def test_erase_leaves_no_personal_data_in_the_sqlite_file(office, db_path) -> None:
+    """SQLite only: the erased values are overwritten in the file and its write-ahead log, not only unlinked."""
+    def raw() -> bytes:
+        return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+
+    edit_everything(office)
+    secrets = erased_secrets(office)
+    assert person("A1-1")[0].encode() in raw()
+    erase(office)
+    assert not any(s.encode() in raw() for s in secrets)
 
 
 def test_a_later_extract_does_not_bring_erased_details_back(office) -> None:
@@ -253,8 +270,8 @@ def test_a_later_extract_does_not_bring_erased_details_back(office) -> None:
                  office="Northgate", date_of_birth="1971-02-03"),
              row("A1-3", customer_id="PA1-3", customer_name="Quill Renamed", claim_start="2025-07-05",
                  adviser_id="A1", adviser_name="Asha Patel", team="Team A", office="Northgate")]
-    path = write_extract(office.db.parent / "later.csv", later)
-    assert main(["import", "claims", str(path), "--as-at", "2026-05-08", "--db", str(office.db)], clock=CLOCK) == 0
+    path = write_extract(office.folder / "later.csv", later)
+    assert main(["import", "claims", str(path), "--as-at", "2026-05-08", "--db", office.url], clock=CLOCK) == 0
     with office.engine.connect() as conn:
         names = dict(conn.execute(text("SELECT id, name FROM customer WHERE id IN ('PA1-1', 'PA1-3')")).all())
         erased = conn.execute(text("SELECT * FROM customer WHERE id = 'PA1-1'")).one()
@@ -276,7 +293,7 @@ def test_erase_is_for_a_team_leader_of_the_customers_office(office, who, reason,
 
 
 def test_erasing_twice_or_an_unknown_customer_says_so(office, capsys) -> None:
-    db = ("--db", str(office.db))
+    db = ("--db", office.url)
     assert main(["customer", "erase", "NOBODY", "--reason", "error", *db], clock=CLOCK) == 1
     assert capsys.readouterr().err == "caseload: There is no customer 'NOBODY'.\n"
     assert main(["customer", "erase", ERASED, "--reason", "error", *db], clock=CLOCK) == 0

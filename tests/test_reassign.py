@@ -37,6 +37,7 @@ A1_CLAIMS = (("C01", "2025-03-03"), ("C02", "2025-04-01"), ("C03", "2026-02-02")
              ("C09", "2026-04-06"), ("C10", "2025-10-06"))
 RATED = {"C04": "R", "C06": "R", "C07": "A", "C08": "G"}
 TEAM_A = ("A2", "Ben Okafor"), ("A3", "Cara Singh")
+pytestmark = pytest.mark.both_backends
 
 
 def _rows() -> list[dict[str, str]]:
@@ -189,7 +190,7 @@ def test_who_may_reassign_what(office, clock, who, args, message):
 def test_refusals_leave_everything_as_it_was(office, clock):
     before = holders(office)
     with write(office) as conn:
-        conn.execute(text("UPDATE staff SET active = 0 WHERE id = 'A3'"))
+        conn.execute(text("UPDATE staff SET active = false WHERE id = 'A3'"))
     for kw, message in [
         ({"to_advisers": ["A3"]}, r"Cara Singh \(A3\) is not an active member of staff"),
         ({"flt": ClaimFilter(rag=("red",), beyond_52=True)}, "A1 has no open claims: Red, beyond 52 weeks to reassign"),
@@ -313,7 +314,7 @@ def test_a_later_extract_that_disagrees_is_reported_not_applied(office, clock, t
     held = holders(office)
     assert (held["C04"], held["C06"], held["C07"]) == ("A2", "A2", "A3")
     with office.connect() as conn:
-        assert conn.execute(text("SELECT claim_end FROM claim WHERE id = 'C06'")).scalar() == "2026-05-08"
+        assert str(conn.execute(text("SELECT claim_end FROM claim WHERE id = 'C06'")).scalar()) == "2026-05-08"
         conflicts = list_conflicts(conn, actor(office, "M1"))
         assert list_conflicts(conn, actor(office, "MB")) == []
     assert [(c.claim_id, c.extract_adviser, c.local_adviser, c.as_at) for c in conflicts] == [
@@ -364,26 +365,26 @@ def test_an_agreeing_extract_reports_no_conflict(office, clock, tmp_path):
 # The command line
 
 
-def run(capsys, db: Path, *args: str) -> tuple[int, str, str]:
-    code = main([*args, "--db", str(db)], clock=FixedClock.on(TODAY))
+def run(capsys, db: str, *args: str) -> tuple[int, str, str]:
+    code = main([*args, "--db", db], clock=FixedClock.on(TODAY))
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
-def test_reassign_and_cover_from_the_command_line(office, db_path, tmp_path, capsys):
-    code, out, _ = run(capsys, db_path, "reassign", "--from", "A1", "--to", "A2,A3", "--rag", "red,amber", "--dry-run",
-                       "--as", "M1")
+def test_reassign_and_cover_from_the_command_line(office, store_url, tmp_path, capsys):
+    code, out, _ = run(capsys, store_url, "reassign", "--from", "A1", "--to", "A2,A3", "--rag", "red,amber",
+                       "--dry-run", "--as", "M1")
     assert code == 0
     assert out.splitlines() == [
         "Dry run: 3 of A1's open claims: Red or Amber would move on 2026-05-11:",
         "  A2 Ben Okafor: 2  (C04, C07)", "  A3 Cara Singh: 1  (C06)",
         "Nothing was changed. Without --dry-run (and with --reason) the claims move."]
-    code, _, err = run(capsys, db_path, "reassign", "--from", "A1", "--to", "A2", "--as", "M1")
+    code, _, err = run(capsys, store_url, "reassign", "--from", "A1", "--to", "A2", "--as", "M1")
     assert code == 1 and "--reason TEXT is required" in err
-    code, _, err = run(capsys, db_path, "reassign", "--from", "A1", "--to", "A2", "--reason", "x", "--as", "A1")
+    code, _, err = run(capsys, store_url, "reassign", "--from", "A1", "--to", "A2", "--reason", "x", "--as", "A1")
     assert code == 1 and err.startswith("caseload: Only a team manager, team leader may reassign claims")
     assert holders(office)["C04"] == "A1"
-    code, out, _ = run(capsys, db_path, "reassign", "--from", "A1", "--to", "A2,A3", "--rag", "red", "--rag", "amber",
+    code, out, _ = run(capsys, store_url, "reassign", "--from", "A1", "--to", "A2,A3", "--rag", "red", "--rag", "amber",
                        "--reason", "Leave", "--on", "2026-05-06", "--as", "M1")
     assert code == 0
     assert out.splitlines() == ["Reassigned 3 of A1's open claims: Red or Amber on 2026-05-06:",
@@ -391,26 +392,26 @@ def test_reassign_and_cover_from_the_command_line(office, db_path, tmp_path, cap
     assert holders(office)["C07"] == "A2"
 
     write_extract(tmp_path / "x2.csv", [row("C07", claim_start="2026-03-09")])
-    code, out, _ = run(capsys, db_path, "import", "claims", str(tmp_path / "x2.csv"), "--as-at", "2026-05-08")
+    code, out, _ = run(capsys, store_url, "import", "claims", str(tmp_path / "x2.csv"), "--as-at", "2026-05-08")
     assert "1 claims: the extract disagrees with a local reassignment; see `caseload reassign conflicts`." in out
-    code, out, _ = run(capsys, db_path, "reassign", "conflicts", "--as", "M1")
+    code, out, _ = run(capsys, store_url, "reassign", "conflicts", "--as", "M1")
     assert out.splitlines()[1:3] == ["1  C07  2026-05-08  A1  A2  open",
                                      "Resolve one with: caseload reassign conflicts --resolve ID --keep-local | "
                                      "--take-extract"]
-    code, out, _ = run(capsys, db_path, "reassign", "conflicts", "--resolve", "1", "--keep-local", "--as", "M1")
+    code, out, _ = run(capsys, store_url, "reassign", "conflicts", "--resolve", "1", "--keep-local", "--as", "M1")
     assert out.strip() == "Conflict 1: kept the local holder A2."
-    code, out, _ = run(capsys, db_path, "reassign", "conflicts", "--as", "M1")
+    code, out, _ = run(capsys, store_url, "reassign", "conflicts", "--as", "M1")
     assert out.startswith("No open conflicts")
 
-    code, out, _ = run(capsys, db_path, "cover", "add", "--adviser", "A1", "--by", "A3", "--from", "2026-05-11",
+    code, out, _ = run(capsys, store_url, "cover", "add", "--adviser", "A1", "--by", "A3", "--from", "2026-05-11",
                        "--to", "2026-05-15", "--reason", "Annual leave", "--as", "M1")
     assert out.strip() == "Cover 1: A3 sees A1's caseload from 2026-05-11 to 2026-05-15."
-    code, out, _ = run(capsys, db_path, "cover", "list", "--as", "A3")
+    code, out, _ = run(capsys, store_url, "cover", "list", "--as", "A3")
     assert out.strip() == ("1  Cara Singh (A3) covers Asha Patel (A1) from 2026-05-11 to 2026-05-15: Annual leave")
-    code, out, _ = run(capsys, db_path, "cover", "end", "1", "--as", "M1")
+    code, out, _ = run(capsys, store_url, "cover", "end", "1", "--as", "M1")
     assert out.startswith("Ended cover 1: Cara Singh (A3) covers Asha Patel (A1) from 2026-05-11 to 2026-05-15 "
                           "(ended 2026-05-11)")
-    code, out, _ = run(capsys, db_path, "cover", "list", "--as", "M1")
+    code, out, _ = run(capsys, store_url, "cover", "list", "--as", "M1")
     assert out.strip() == "No cover arranged."
 
 
@@ -455,3 +456,26 @@ def test_upgrade_from_the_committed_version_4_database(tmp_path, clock):
                                       ("A2", "2026-05-01", "2026-05-11", "extract"),
                                       ("A1", "2026-05-11", None, "reassigned")]
     engine.dispose()
+
+
+def test_the_command_line_honours_cover_between_its_dates(office, store_url, capsys):
+    """A covering adviser's exports list the covered caseload's customers from the cover's first day to its
+    last, not the day before nor the day after: the command line builds the actor on its clock's date."""
+    code, out, _ = run(capsys, store_url, "cover", "add", "--adviser", "A1", "--by", "A3", "--from", "2026-05-12",
+                       "--to", "2026-05-15", "--reason", "Annual leave", "--as", "M1")
+    assert code == 0
+
+    def beyond_52(day: dt.date) -> list[str]:
+        import csv
+        import io
+
+        code = main(["export", "beyond52", "--as", "A3", "--format", "csv", "--output", "-", "--db", store_url],
+                    clock=FixedClock.on(day))
+        assert code == 0
+        return [r["claim_id"] for r in csv.DictReader(io.StringIO(capsys.readouterr().out))]
+
+    # A1's C01 and C02 are beyond 52 weeks; A3's own claim is not.
+    assert beyond_52(dt.date(2026, 5, 11)) == []
+    assert beyond_52(dt.date(2026, 5, 12)) == ["C01", "C02"]
+    assert beyond_52(dt.date(2026, 5, 15)) == ["C01", "C02"]
+    assert beyond_52(dt.date(2026, 5, 16)) == []

@@ -35,6 +35,7 @@ ADVISERS = {"A1": ("Asha Patel", "Team A", "Northgate"), "A2": ("Ben Okafor", "T
             "B1": ("Cara Lewis", "Team B", "Northgate"), "S1": ("Dev Rao", "Team S", "Southgate")}
 MANAGERS = {"M1": ("Maya Ford", "Team A"), "M2": ("Tom Reid", "Team B"), "M3": ("Ola Berg", "Team S")}
 LEADERS = {"L1": ("Ruth Callaghan", "Northgate"), "L2": ("Ian Moss", "Southgate")}
+pytestmark = pytest.mark.both_backends
 
 
 def claims_of(adviser: str) -> list[str]:
@@ -52,10 +53,11 @@ class RoleOffice:
     S1, manager M3; leader L2). Each adviser holds four claims started in 2025, two of them ended; M1
     holds a conference with A1 (a note, an action and a RAG rating on A1's claims), A2 has a note too."""
 
-    def __init__(self, path: Path):
+    def __init__(self, url: str, path: Path):
+        """On the database at `url` (either backend); the extract and any output go in folder `path`."""
         path.mkdir(parents=True, exist_ok=True)
-        self.db = path / "roles.sqlite3"
-        self.engine = open_database(str(self.db), CLOCK)
+        self.url, self.folder = url, path
+        self.engine = open_database(url, CLOCK)
         rows = []
         for k, (adviser, (name, team, office)) in enumerate(ADVISERS.items()):
             for i, claim_id in enumerate(claims_of(adviser)):
@@ -94,8 +96,8 @@ class RoleOffice:
 
 
 @pytest.fixture
-def office(tmp_path: Path):
-    o = RoleOffice(tmp_path / "office")
+def office(store_url: str, tmp_path: Path):
+    o = RoleOffice(store_url, tmp_path / "office")
     yield o
     o.close()
 
@@ -208,7 +210,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_every_export_by_role(office, capsys) -> None:
-    db = ("--db", str(office.db))
+    db = ("--db", office.url)
     code, out, err = run(capsys, "export", "offflow", "--by", "adviser", "--as", "A1", "--output", "-", *db)
     assert code == 1 and "--by adviser is for a team manager" in err and out == ""
     code, out, _ = run(capsys, "export", "offflow", "--by", "adviser", "--as", "M1", "--output", "-", *db)

@@ -13,21 +13,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from caseload.export.fairness import (
     Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
 )
-from caseload.screens.base import BackScreen
+from caseload.screens.reading import FiguresScreen
 from caseload.store.access import Actor
-from caseload.store.errors import StoreError
 from caseload.store.fairness import WINDOWS, allowed_by
 from caseload.widgets.table import KeyedTable
 
@@ -77,7 +73,7 @@ def read_fairness(engine, actor: Actor, choice: Choice) -> FairnessData:  # noqa
     return FairnessData(choice, att.as_at, words, tables)
 
 
-class FairnessScreen(BackScreen):
+class FairnessScreen(FiguresScreen):
     SCREEN_NAME = "Fairness"
     HELP_TEXT = (
         "Where attention goes, shown plainly: nothing here ranks advisers or customers. Groups are in name "
@@ -111,28 +107,10 @@ class FairnessScreen(BackScreen):
     .fairness-table { height: auto; max-height: 14; }
     """
 
-    class Loaded(Message):
-        def __init__(self, data: FairnessData) -> None:
-            super().__init__()
-            self.data = data
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self, actor: Actor | None = None) -> None:
-        super().__init__()
-        self._actor = actor
+        super().__init__(actor)
         self.data: FairnessData | None = None
         self.choice: Choice | None = None
-
-    @property
-    def actor(self) -> Actor | None:
-        if self._actor is not None:
-            return self._actor
-        identity = self.caseload.identity
-        return identity.actor if identity else None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Reading the figures…", id="fairness-status", markup=False)
@@ -155,22 +133,12 @@ class FairnessScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="fairness")
     def _read(self, actor: Actor, choice: Choice) -> None:
-        try:
-            data = read_fairness(self.caseload.engine, actor, choice)
-        except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(f"The database could not be read ({exc.__class__.__name__}); "
-                                          "press r to try again."))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(data))
+        self.read_and_post(lambda: read_fairness(self.caseload.engine, actor, choice))
 
-    def on_fairness_screen_failed(self, message: Failed) -> None:
+    def on_figures_screen_failed(self, message: FiguresScreen.Failed) -> None:
         self._status(f"⚠ {message.text}")
 
-    async def on_fairness_screen_loaded(self, message: Loaded) -> None:
+    async def on_figures_screen_loaded(self, message: FiguresScreen.Loaded) -> None:
         data = message.data
         if data.choice != self.choice:
             return  # a stale read: the user has changed the choice since

@@ -24,13 +24,12 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
-from textual.worker import get_current_worker
 
 from caseload.measures.cohorts import CohortKind, Period
 from caseload.measures.destinations import BENEFITS, Category
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
-from caseload.screens.base import BackScreen
+from caseload.screens.reading import FiguresScreen
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import CaseloadSummary
 from caseload.store.errors import ConflictError, StoreError
@@ -401,7 +400,7 @@ class NoteDialog(ModalScreen[str | None]):
 # The screen
 
 
-class TeamViewScreen(BackScreen):
+class TeamViewScreen(FiguresScreen):
     SCREEN_NAME = "Team view"
     HELP_TEXT = (
         "Off-flow rates by cohort and milestone for your team (a team manager) or for every team in your "
@@ -447,16 +446,6 @@ class TeamViewScreen(BackScreen):
     #team-advisers { height: 1fr; }
     """
 
-    class Loaded(Message):
-        def __init__(self, data: TeamViewData) -> None:
-            super().__init__()
-            self.data = data
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     class Explained(Message):
         def __init__(self, explanation: Explanation, label: str) -> None:
             super().__init__()
@@ -464,18 +453,10 @@ class TeamViewScreen(BackScreen):
             self.label = label
 
     def __init__(self, actor: Actor | None = None) -> None:
-        super().__init__()
-        self._actor = actor
+        super().__init__(actor)
         self.data: TeamViewData | None = None
         self.choice: Choice | None = None
         self.group_index = 0
-
-    @property
-    def actor(self) -> Actor | None:
-        if self._actor is not None:
-            return self._actor
-        identity = self.caseload.identity
-        return identity.actor if identity else None
 
     def compose_body(self) -> ComposeResult:
         yield Static("Reading the figures…", id="team-status", markup=False)
@@ -517,22 +498,12 @@ class TeamViewScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="team-view")
     def _read(self, actor: Actor, choice: Choice | None) -> None:
-        try:
-            data = read_team_view(self.caseload.engine, actor, choice, self.caseload.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(f"The database could not be read ({exc.__class__.__name__}); "
-                                          "press r to try again."))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(data))
+        self.read_and_post(lambda: read_team_view(self.caseload.engine, actor, choice, self.caseload.clock.today()))
 
-    def on_team_view_screen_failed(self, message: Failed) -> None:
+    def on_figures_screen_failed(self, message: FiguresScreen.Failed) -> None:
         self._status(f"⚠ {message.text}", False)
 
-    def on_team_view_screen_loaded(self, message: Loaded) -> None:
+    def on_figures_screen_loaded(self, message: FiguresScreen.Loaded) -> None:
         data = message.data
         if self.choice is not None and data.choice != self.choice:
             return  # a stale read: the user has changed the choice since
@@ -678,12 +649,8 @@ class TeamViewScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="team-view-explain")
     def _explain(self, actor: Actor, query: OffflowQuery, group: GroupView, cell: CellKey) -> None:
-        try:
-            e = read_explanation(self.caseload.engine, actor, query, group, cell)
-        except (StoreError, SQLAlchemyError) as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Explained(e, group.label))
+        self.read_and_post(lambda: read_explanation(self.caseload.engine, actor, query, group, cell),
+                           lambda e: self.Explained(e, group.label))
 
     def on_team_view_screen_explained(self, message: Explained) -> None:
         self.app.push_screen(ExplainScreen(message.explanation, message.label))

@@ -207,13 +207,16 @@ def _to_version_4(conn: Connection) -> None:
 
 
 def _to_version_5(conn: Connection) -> None:
-    """Version 5: temporary cover, reported extract conflicts, and who reassigned a claim locally and why."""
+    """Version 5: temporary cover, reported extract conflicts, who reassigned a claim locally and why, and
+    when a customer's personal details were erased."""
     _create_tables(conn, schema.V5_TABLES)
     for table, column in schema.V5_COLUMNS:
         _add_column(conn, table, column)
     # Local reassignments no extract has confirmed yet: few, and looked up by every import (a partial
     # index, so the extract's own assignment rows cost it nothing).
     conn.exec_driver_sql(f"CREATE INDEX ix_assignment_unconfirmed ON assignment (claim_id) WHERE {schema.UNCONFIRMED}")
+    # Erased customers: few, and every import blanks their personal columns in its staging table.
+    conn.exec_driver_sql("CREATE INDEX ix_customer_erased ON customer (id) WHERE erased_at IS NOT NULL")
 
 
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models

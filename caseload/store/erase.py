@@ -6,9 +6,9 @@ conference discussions, reasons for corrections) with ``(erased)``. The claims, 
 end reasons, confirmed destinations, RAG bands, contacts and actions stay as rows, so every off-flow
 figure and every count stays as it was; the equality breakdowns count the customer as "not recorded".
 
-The audit row ``erase customer ID`` (who, when, the reason category) is also the marker that keeps
-the details from coming back: an import blanks an erased customer's personal columns before it
-reads them (see ``blank_erased_in_staging``).
+``customer.erased_at`` (schema version 5) is the marker that keeps the details from coming back: an
+import blanks an erased customer's personal columns before it reads them (see
+``blank_erased_in_staging``). The audit row ``erase customer ID`` says who erased them and why.
 """
 
 from __future__ import annotations
@@ -54,9 +54,12 @@ class Erased:
 
 
 def _marker(conn: Connection, customer_id: str):  # noqa: ANN202
-    a = schema.AuditEntry.__table__
-    return conn.execute(select(a.c.at, a.c.actor).where(a.c.action == "erase", a.c.entity == "customer",
-                                                        a.c.entity_id == customer_id).limit(1)).first()
+    """When the customer was erased (``customer.erased_at``) and by whom (the audit row), or None."""
+    cu, a = schema.Customer.__table__, schema.AuditEntry.__table__
+    by = (select(a.c.actor).where(a.c.action == "erase", a.c.entity == "customer", a.c.entity_id == cu.c.id)
+          .limit(1).scalar_subquery())
+    return conn.execute(select(cu.c.erased_at.label("at"), by.label("actor"))
+                        .where(cu.c.id == customer_id, cu.c.erased_at.is_not(None))).first()
 
 
 def erase_customer(conn: Connection, clock: Clock, actor: Actor, customer_id: str, reason: str) -> Erased:
@@ -80,7 +83,7 @@ def erase_customer(conn: Connection, clock: Clock, actor: Actor, customer_id: st
         conn.exec_driver_sql("PRAGMA secure_delete=ON")
     try:
         conn.execute(update(cu).where(cu.c.id == customer_id)
-                     .values(**{k: None for k in PERSONAL_COLUMNS}, version=cu.c.version + 1))
+                     .values(**{k: None for k in PERSONAL_COLUMNS}, erased_at=clock.now(), version=cu.c.version + 1))
         texts = 0
         for name, columns in CLAIM_TEXT:
             t = SQLModel.metadata.tables[name]
@@ -101,8 +104,7 @@ def blank_erased_in_staging(conn: Connection) -> int:
     extract are dropped, so a later extract never brings them back. Returns the rows blanked."""
     sets = ", ".join(f"{k} = NULL" for k in STAGED_COLUMNS)
     return conn.execute(text(
-        f"UPDATE import_staging SET {sets} WHERE customer_id IN "
-        "(SELECT entity_id FROM audit WHERE action = 'erase' AND entity = 'customer')"
+        f"UPDATE import_staging SET {sets} WHERE customer_id IN (SELECT id FROM customer WHERE erased_at IS NOT NULL)"
     )).rowcount
 
 

@@ -65,8 +65,9 @@ _BENEFITS = {b.upper(): b for b in BENEFITS}
 _REASONS = set(END_REASONS)
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _DATE_OR_EMPTY = r"^(\d{4}-\d{2}-\d{2})?$"
-# A value that str.strip() would change, in values joined by NUL.
-_PADDED = re.compile(r"(?:^|\0)\s|\s(?:\0|$)")
+# A value that str.strip() would change, in values joined by NUL: whitespace followed by NUL or the
+# end, or preceded by NUL or the start (written to begin with \s, which the regex engine scans for fast).
+_PADDED = re.compile(r"\s(?:(?![^\0])|(?<![^\0]\s))")
 
 Req = Annotated[str, StringConstraints(min_length=1)]
 ReqDate = Annotated[str, StringConstraints(min_length=1, pattern=_DATE)]
@@ -511,16 +512,30 @@ def _stage(
     return writer
 
 
+def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
+    """A function that writes a batch of staging rows (tuples in `names` order): PostgreSQL's COPY
+    through psycopg, else the driver's own executemany with plain tuples (the same batched insert as
+    Core's, without building and type-processing a dict per row)."""
+    columns = ", ".join(names)
+    if conn.dialect.driver == "psycopg":
+        def copy(batch: list[tuple[Any, ...]]) -> None:
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY import_staging ({columns}) FROM STDIN") as out:
+                    for values in batch:
+                        out.write_row(values)
+
+        return copy
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO import_staging ({columns}) VALUES ({', '.join([mark] * len(names))})"
+    return lambda batch: conn.exec_driver_sql(sql, batch)
+
+
 def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None:  # noqa: ANN001
     """Validate every row, put the good ones in the staging table, collect the problems."""
     ncols = len(header)
     team_of: dict[str, tuple[tuple[str, str | None], int]] = {}
     batch: list[tuple[Any, ...]] = []
-    # The driver's own executemany with plain tuples: the same batched insert as Core's, without
-    # building and type-processing a dict per row.
-    names = [col.name for col in staging.columns]
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    insert_sql = f"INSERT INTO import_staging ({', '.join(names)}) VALUES ({', '.join([mark] * len(names))})"
+    stage = _stager(conn, [col.name for col in staging.columns])
     as_text = conn.dialect.name == "sqlite"  # SQLite keeps dates as ISO text; other drivers take date objects
     quick = _quick_reader(header, as_at, as_text, team_of)
     checked = _checked_reader(header, as_at, as_text, team_of)
@@ -550,7 +565,7 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
                     continue
             batch.append(staged)
             if len(batch) >= BATCH_ROWS:
-                conn.exec_driver_sql(insert_sql, batch)
+                stage(batch)
                 batch.clear()
     except UnicodeDecodeError:
         raise StoreError(
@@ -560,7 +575,7 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
     except csv.Error as exc:
         raise StoreError(f"this file is not a well-formed CSV file: {exc}. Nothing was imported.") from None
     if batch:
-        conn.exec_driver_sql(insert_sql, batch)
+        stage(batch)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
     _reject_duplicates(conn, staging, header, result, reject)
@@ -710,11 +725,9 @@ def _write(
 
 
 def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
-    """On SQLite, the indexes of those tables that are still empty (a first load), dropped: the caller
-    builds them again after its bulk insert, a sort instead of a million inserts in random key order.
-    Inside the write transaction, so a failed import leaves them as they were."""
-    if conn.dialect.name != "sqlite":
-        return []
+    """The indexes of those tables that are still empty (a first load), dropped: the caller builds them
+    again after its bulk insert, a sort instead of a million inserts in random key order. Inside the
+    write transaction (DDL is transactional on SQLite and PostgreSQL), so a failed import leaves them."""
     dropped: list[Index] = []
     for table in tables:
         if conn.execute(select(1).select_from(table).limit(1)).first() is None:

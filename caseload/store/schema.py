@@ -66,6 +66,7 @@ class Customer(SQLModel, table=True):
     disability: Optional[str] = None
     ethnicity: Optional[str] = None
     version: int = 1
+    erased_at: Optional[dt.datetime] = None  # version 5: personal details erased (store/erase.py)
 
 
 class ImportBatch(SQLModel, table=True):
@@ -494,7 +495,7 @@ class AssignmentConflict(SQLModel, table=True):
 
 
 V5_TABLES = ("cover", "assignment_conflict")
-V5_COLUMNS = (("assignment", "assigned_by"), ("assignment", "note"))
+V5_COLUMNS = (("assignment", "assigned_by"), ("assignment", "note"), ("customer", "erased_at"))
 # A current holder from a local reassignment that no extract has named yet (partial index in db.py).
 UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from caseload.cli import _command, _open
 from caseload.clock import Clock
 from caseload.store.errors import StoreError
 
@@ -12,13 +13,11 @@ RAG_CHOICES = ("red", "amber", "green", "none")
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  # noqa: ANN001
-    ra = sub.add_parser(
-        "reassign", parents=[common], help="move an adviser's claims to other advisers",
-        description="Move an adviser's open claims (all, or those matching every filter given) to one or more "
-                    "advisers, shared out evenly in claim-start order, as dated transfers. --dry-run shows who "
-                    "would get how many and changes nothing; without it the claims move (--reason required). "
-                    "Team managers reassign within their team, team leaders within their office.",
-    )
+    ra = _command(sub, common, "reassign", "move an adviser's claims to other advisers",
+                  "Move an adviser's open claims (all, or those matching every filter given) to one or more "
+                  "advisers, shared out evenly in claim-start order, as dated transfers. --dry-run shows who "
+                  "would get how many and changes nothing; without it the claims move (--reason required). "
+                  "Team managers reassign within their team, team leaders within their office.")
     ra.add_argument("--from", dest="from_adviser", metavar="ADVISER", help="the adviser the claims move from")
     ra.add_argument("--to", metavar="ADVISER[,ADVISER...]", help="the adviser(s) they move to")
     ra.add_argument("--rag", action="append", metavar="BAND",
@@ -29,12 +28,10 @@ def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  
     ra.add_argument("--on", type=date, metavar="DATE", help="the transfer date (default: today; not in the future)")
     ra.add_argument("--dry-run", action="store_true", help="show the share-out; change nothing")
     ra_sub = ra.add_subparsers(dest="what", metavar="conflicts")
-    cf = ra_sub.add_parser(
-        "conflicts", parents=[common], help="extracts that disagree with a local reassignment",
-        description="Claims a later extract gave to another holder while a local reassignment was in force: "
-                    "the extract's holder was not applied. List them, or resolve one by keeping the local "
-                    "holder or taking the extract's (a transfer dated today).",
-    )
+    cf = _command(ra_sub, common, "conflicts", "extracts that disagree with a local reassignment",
+                  "Claims a later extract gave to another holder while a local reassignment was in force: "
+                  "the extract's holder was not applied. List them, or resolve one by keeping the local "
+                  "holder or taking the extract's (a transfer dated today).")
     cf.add_argument("--all", action="store_true", help="resolved ones too")
     cf.add_argument("--resolve", type=int, metavar="ID",
                     help="resolve this conflict (with --keep-local or --take-extract)")
@@ -42,31 +39,20 @@ def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  
     how.add_argument("--keep-local", action="store_true", help="keep the local reassignment")
     how.add_argument("--take-extract", action="store_true", help="move the claim to the extract's holder")
 
-    cover = sub.add_parser(
-        "cover", parents=[common], help="temporary cover of an adviser's caseload",
-        description="An adviser's caseload visible to a colleague between two dates (both included), "
-                    "without changing who holds the claims. Arranged by team managers and team leaders.",
-    )
+    cover = _command(sub, common, "cover", "temporary cover of an adviser's caseload",
+                     "An adviser's caseload visible to a colleague between two dates (both included), "
+                     "without changing who holds the claims. Arranged by team managers and team leaders.")
     cv_sub = cover.add_subparsers(dest="what", metavar="ACTION", required=True)
-    add = cv_sub.add_parser("add", parents=[common], help="arrange cover")
+    add = _command(cv_sub, common, "add", "arrange cover")
     add.add_argument("--adviser", required=True, metavar="STAFF_ID", help="whose caseload is covered")
     add.add_argument("--by", required=True, metavar="STAFF_ID", help="the colleague who covers it")
     add.add_argument("--from", dest="start", required=True, type=date, metavar="DATE", help="first day")
     add.add_argument("--to", dest="end", required=True, type=date, metavar="DATE", help="last day")
     add.add_argument("--reason", default="", metavar="TEXT", help="why (annual leave, say)")
-    ls = cv_sub.add_parser("list", parents=[common], help="current and coming cover")
+    ls = _command(cv_sub, common, "list", "current and coming cover")
     ls.add_argument("--all", action="store_true", help="past and ended cover too")
-    end = cv_sub.add_parser("end", parents=[common], help="end a cover now")
+    end = _command(cv_sub, common, "end", "end a cover now")
     end.add_argument("cover_id", type=int, metavar="ID")
-
-
-def _open(args: argparse.Namespace, clock: Clock):  # noqa: ANN202
-    from caseload.store.access import actor_for
-    from caseload.store.db import open_database
-
-    engine = open_database(args.db, clock, create=False)
-    with engine.connect() as conn:
-        return engine, actor_for(conn, args.as_staff, clock.today())
 
 
 def _filter(args: argparse.Namespace):  # noqa: ANN202
