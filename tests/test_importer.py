@@ -64,6 +64,20 @@ def test_same_file_twice_changes_nothing(engine, clock, tmp_path):
     assert contents(engine) == before
 
 
+def test_an_older_extract_repeated_byte_for_byte_at_a_later_date_is_applied(engine, clock, tmp_path):
+    """A reason changed and then changed back: the third extract has the first one's bytes."""
+    def reason(end_reason: str) -> list[dict[str, str]]:
+        return [row("C1", claim_end="2026-04-20", end_reason=end_reason)]
+
+    first = write_extract(tmp_path / "a.csv", reason("programme_start"))
+    do_import(engine, clock, first, as_at=dt.date(2026, 5, 1))
+    do_import(engine, clock, write_extract(tmp_path / "b.csv", reason("other_benefit")), as_at=dt.date(2026, 5, 4))
+    r = do_import(engine, clock, first, as_at=dt.date(2026, 5, 8))
+    assert r.already_imported is None and r.claims_updated == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT end_reason FROM claim WHERE id = 'C1'")).scalar() == "programme_start"
+
+
 def test_same_rows_in_a_new_file_change_no_claim(engine, clock, tmp_path):
     do_import(engine, clock, write_extract(tmp_path / "a.csv", GOOD))
     before = contents(engine)

@@ -406,7 +406,10 @@ def import_claims(
     bt = schema.ImportBatch.__table__
 
     with engine.connect() as conn:
-        earlier = conn.execute(select(bt.c.id).where(bt.c.sha256 == digest).order_by(bt.c.id)).scalar()
+        # The same file as at the same date is the same import. The same bytes as at a later date are a
+        # new extract that says the claims stood so then (a reversal back to an older state included).
+        earlier = conn.execute(select(bt.c.id).where(bt.c.sha256 == digest, bt.c.as_at == as_at)
+                               .order_by(bt.c.id)).scalar()
         if earlier is not None:
             result.already_imported = int(earlier)
             return result
