@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     work, cleanup = rb.prepare(args.keep, args.commit)
-    env = rb.environment()
+    env = rb.environment(everything=True)
     log(f"caseload district bench: sizes {', '.join(f'{s:,}' for s in sizes)} x {args.runs} runs; "
         f"{rb.describe_env(env)}")
     load = env["load_average_at_start"]
@@ -248,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     try:
         results = [measure(n, args.runs, work / str(n), pg, log) for n in sizes]
-        env["code_fingerprint_at_end"] = rb.code_fingerprint()
+        env["code_fingerprint_at_end"] = rb.code_fingerprint(everything=True)
     finally:
         if cleanup is not None:
             cleanup.cleanup()

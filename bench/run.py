@@ -165,22 +165,26 @@ MEASURED_MODULES = ("caseload.cli", "caseload.store.importer", "caseload.store.o
                     "caseload.export.offflow", "fixtures.generate")
 
 
-def code_fingerprint() -> str:
+def code_fingerprint(everything: bool = False) -> str:
     """A hash of the source files the measured commands load, to notice them changing mid-run.
 
     The files are those of every module under this checkout that importing MEASURED_MODULES
-    loads (others may edit unrelated files, such as the app's screens, while this runs).
+    loads (others may edit unrelated files, such as the app's screens, while this runs), or with
+    `everything` (the app is measured too) every .py file under caseload/ and fixtures/.
     """
     import hashlib
     import importlib
 
-    for name in MEASURED_MODULES:
-        importlib.import_module(name)
     roots = (SOURCE / "caseload", SOURCE / "fixtures")
-    files = sorted({
-        Path(m.__file__).resolve() for m in list(sys.modules.values())
-        if getattr(m, "__file__", None) and any(Path(m.__file__).resolve().is_relative_to(r) for r in roots)
-    })
+    if everything:
+        files = sorted(f.resolve() for r in roots for f in r.rglob("*.py"))
+    else:
+        for name in MEASURED_MODULES:
+            importlib.import_module(name)
+        files = sorted({
+            Path(m.__file__).resolve() for m in list(sys.modules.values())
+            if getattr(m, "__file__", None) and any(Path(m.__file__).resolve().is_relative_to(r) for r in roots)
+        })
     h = hashlib.sha256()
     for f in files:
         try:
@@ -190,7 +194,7 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:12]
 
 
-def environment() -> dict:
+def environment(everything: bool = False) -> dict:
     def git(*args: str) -> str:
         try:
             return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
@@ -217,7 +221,7 @@ def environment() -> dict:
         "sqlite": sqlite3.sqlite_version,
         "platform": platform.platform(),
         "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "code_fingerprint": code_fingerprint(),
+        "code_fingerprint": code_fingerprint(everything),
     }
 
 

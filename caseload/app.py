@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -30,6 +31,8 @@ from caseload.store.errors import StoreError
 from caseload.store.info import ImportRow
 
 DEFAULT_THEME = "textual-dark"
+FULL_GC_IDLE = 2.0  # seconds without a keystroke before a full garbage collection may run
+FULL_GC_NEVER = 1_000_000  # the oldest generation's threshold while the app runs: no automatic full collection
 HIGH_CONTRAST_THEME = "caseload-high-contrast"
 
 HIGH_CONTRAST = Theme(
@@ -185,15 +188,34 @@ class CaseloadApp(App[None]):
         return isinstance(screen, HomeScreen)
 
     def on_mount(self) -> None:
-        # What start-up made (modules, SQLAlchemy's and Textual's own objects: ~150,000) lives as
-        # long as the app: out of the collector's way, or a full collection stalls a keystroke ~90 ms.
+        # A full garbage collection stalls whatever is running for 50-90 ms (a keystroke's repaint).
+        # What start-up made (modules, SQLAlchemy's and Textual's objects: ~150,000) lives as long as
+        # the app, so it is frozen out of the collector's way; full collections of the rest run when
+        # nobody has typed for a while, not when allocations happen to cross the threshold.
         gc.freeze()
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(self._gc_threshold[0], self._gc_threshold[1], FULL_GC_NEVER)
+        self._last_key = time.monotonic()
+        self.set_interval(FULL_GC_IDLE, self._collect_when_idle, name="full-gc")
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.load_data_date()
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=10)
         if self.identity is None:
             self.push_screen(self._picker(required=True), self._identity_chosen)
+
+    def on_unmount(self) -> None:
+        gc.set_threshold(*self._gc_threshold)
+        gc.unfreeze()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key = time.monotonic()
+        await super().on_event(event)
+
+    def _collect_when_idle(self) -> None:
+        if time.monotonic() - self._last_key >= FULL_GC_IDLE:
+            gc.collect()
 
     @work(thread=True, exclusive=True, group="data-date")
     def load_data_date(self) -> None:
