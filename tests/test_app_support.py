@@ -98,3 +98,13 @@ async def settle(pilot) -> None:  # noqa: ANN001
             return
         await app.workers.wait_for_complete()
     raise AssertionError("the app's workers never finished")
+
+
+async def open_screen(pilot, screen_type):  # noqa: ANN001, ANN201
+    """Push a new screen of this type once the app has settled; return it once it has loaded."""
+    await settle(pilot)
+    pilot.app.push_screen(screen_type())
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, screen_type)
+    return screen

@@ -18,7 +18,7 @@ from caseload.screens.team_view import TeamViewScreen
 from caseload.store import fairness
 from caseload.store.access import actor_for
 from caseload.widgets.table import KeyedTable
-from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
+from test_app_support import config_dir, demo, demo_db, demo_office, make_app, open_screen, settle  # noqa: F401
 
 SIZE = (120, 40)
 
@@ -48,12 +48,7 @@ def store(db: Path, clock, staff_id: str, fn, **q):  # noqa: ANN001, ANN003, ANN
 
 
 async def open_fairness(pilot) -> FairnessScreen:  # noqa: ANN001
-    await settle(pilot)
-    pilot.app.push_screen(FairnessScreen())
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, FairnessScreen)
-    return screen
+    return await open_screen(pilot, FairnessScreen)
 
 
 def first_adviser(db: Path, clock, team_manager: str) -> tuple[str, str]:  # noqa: ANN001

@@ -22,7 +22,7 @@ from caseload.app import create_app
 from caseload.store.offflow import OffflowQuery, offflow
 from caseload.widgets.cohort_matrix import CohortMatrix
 from caseload.widgets.table import KeyedTable
-from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
+from test_app_support import config_dir, demo, demo_db, demo_office, make_app, open_screen, settle  # noqa: F401
 
 SIZE = (120, 40)
 
@@ -50,12 +50,7 @@ def store_rows(db: Path, staff_id: str, clock, **query):  # noqa: ANN001, ANN003
 
 
 async def open_team_view(pilot) -> TeamViewScreen:  # noqa: ANN001
-    await settle(pilot)
-    pilot.app.push_screen(TeamViewScreen())
-    await settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, TeamViewScreen)
-    return screen
+    return await open_screen(pilot, TeamViewScreen)
 
 
 def write_note(db: Path, staff_id: str, label: str, text: str, clock) -> None:  # noqa: ANN001
