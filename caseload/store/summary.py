@@ -35,7 +35,7 @@ summaries equal to it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy import text as sa_text
@@ -409,91 +409,6 @@ def state(conn: Connection) -> SummaryState | None:
     return SummaryState(row.batch_id, row.rule_set, tuple(int(w) for w in row.weeks.split(",") if w))
 
 
-@dataclass
-class SummaryCounts:
-    """One group's cohort in one period: its size and benefits, confirmed destinations, and per
-    milestone [off-flows, the categories in CATEGORY_COLUMNS' order, OPtE]."""
-
-    size: int = 0
-    benefits: set = field(default_factory=set)
-    confirmed: int = 0
-    by_week: dict = field(default_factory=dict)
-
-
 def _period_case(periods: Sequence[Period], column: str) -> str:
     whens = " ".join(f"WHEN {column} <= {schema.day_number(p.end)} THEN {i}" for i, p in enumerate(periods))
     return f"CASE {whens} ELSE {len(periods)} END"
-
-
-def read_counts(conn: Connection, *, group_by: str, scope: tuple[str, int] | None, benefit: str | None,
-                periods: Sequence[Period], weeks: Sequence[int]) -> dict[tuple[object, int], SummaryCounts]:
-    """(raw group key, period index) -> counts, from the summaries. ``scope`` is ("office", id),
-    ("team", id) or None for every claim; the group key is an office or team key, an adviser id,
-    or None for by none. ``weeks`` must be among SUMMARY_WEEKS."""
-    adviser = group_by == "adviser"
-    table = "cohort_summary" if adviser else "cohort_summary_team"
-    gcol = {"none": None, "office": "s.office_key", "team": "s.team_key", "adviser": "s.adviser_id"}[group_by]
-    where = ["s.seg_day >= :first", "s.seg_day <= :last"]
-    params: dict[str, object] = {"first": schema.day_number(periods[0].start),
-                                 "last": schema.day_number(periods[-1].end)}
-    if scope is not None:
-        where.append(f"s.{scope[0]}_key = :scope")
-        params["scope"] = scope[1]
-    if benefit:
-        where.append("s.benefit = :benefit")
-        params["benefit"] = benefit
-    pcase = _period_case(periods, "s.seg_day")
-    sums = ", ".join(f"SUM(s.{m}_{w})" for w in weeks for m in MEASURES)
-    # PostgreSQL refuses a constant in GROUP BY, so "by none" groups by period only.
-    keys = ([gcol] if gcol else []) + [pcase]
-    sql = (f"SELECT {gcol or 'NULL'} AS grp, {pcase} AS pidx, SUM(s.n), SUM(s.confirmed), MIN(s.benefit), "
-           f"MAX(s.benefit), {sums} FROM {table} s WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}")
-    out: dict[tuple[object, int], SummaryCounts] = {}
-    width = len(MEASURES)
-    for row in conn.execute(sa_text(sql), params).all():
-        if row[1] >= len(periods):
-            continue
-        values = [int(v or 0) for v in row[6:]]
-        out[(row[0], row[1])] = SummaryCounts(
-            size=int(row[2] or 0), confirmed=int(row[3] or 0), benefits={row[4], row[5]},
-            by_week={w: values[i * width:(i + 1) * width] for i, w in enumerate(weeks)},
-        )
-    return out
-
-
-def not_yet_counts(conn: Connection, *, group_by: str, scope: tuple[str, int] | None, benefit: str | None,
-                   after_day: int, last_day: int) -> dict[object, int]:
-    """Claims per raw group key that started after ``after_day`` and on or before ``last_day``."""
-    params: dict[str, object] = {"lo": after_day, "hi": last_day}
-    if group_by == "adviser":
-        # The adviser summary has no start days; a team's claims are one short run of the claim index.
-        assert scope is not None and scope[0] == "team"
-        where = ["c.onflow_team_id = :scope", "c.start_day > :lo", "c.start_day <= :hi"]
-        if benefit:
-            where.append("c.benefit = :benefit")
-            params["benefit"] = benefit
-        params["scope"] = scope[1]
-        sql = f"SELECT c.onflow_adviser_id, COUNT(*) FROM claim c WHERE {' AND '.join(where)} GROUP BY c.onflow_adviser_id"
-    else:
-        gcol = {"none": None, "office": "s.office_key", "team": "s.team_key"}[group_by]
-        where = ["s.start_day > :lo", "s.start_day <= :hi"]
-        if scope is not None:
-            where.append(f"s.{scope[0]}_key = :scope")
-            params["scope"] = scope[1]
-        if benefit:
-            where.append("s.benefit = :benefit")
-            params["benefit"] = benefit
-        group = f" GROUP BY {gcol}" if gcol else ""
-        sql = f"SELECT {gcol or 'NULL'}, SUM(s.n) FROM cohort_start s WHERE {' AND '.join(where)}{group}"
-    return {k: int(v or 0) for k, v in conn.execute(sa_text(sql), params) if v is not None}
-
-
-def group_names(conn: Connection, group_by: str, keys: Iterable[object]) -> dict[object, str | None]:
-    """The names the scan groups by, for the summaries' keys (None where there is no name)."""
-    keys = [k for k in set(keys) if k is not None]
-    if group_by == "none" or not keys:
-        return {}
-    table, col = {"office": (schema.Office.__table__, "id"), "team": (schema.Team.__table__, "id"),
-                  "adviser": (schema.Staff.__table__, "id")}[group_by]
-    rows = conn.execute(select(table.c[col], table.c.name).where(table.c[col].in_(keys))).all()
-    return {k: n for k, n in rows}
