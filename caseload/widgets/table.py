@@ -6,9 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.cells import cell_len
+from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.widgets import DataTable
+from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 
 
 def cell_width(value: Any) -> int:
@@ -27,6 +32,10 @@ class KeyedTable(DataTable):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
+        # Rendered cells (see _render_cell), by the cell's value (str) or identity (anything else: each
+        # entry keeps its value alive, so the identity is not reused while it is cached).
+        self._content_cache: LRUCache[tuple, tuple[Any, list[list[Segment]]]] = LRUCache(4096)
+        self._cell_cache: LRUCache[tuple, tuple[Any, list[list[Segment]]]] = LRUCache(4096)
 
     @property
     def cursor_key(self) -> str | None:
@@ -67,3 +76,41 @@ class KeyedTable(DataTable):
                 continue
             widest = max([column.label.cell_len, *(cell_width(cells[i]) for _, cells in rows if i < len(cells))])
             column.content_width = max(widest, column.content_width) if grow_only else widest
+
+    # DataTable keys its render caches by an update counter that every change bumps, so after any
+    # change (a filter that drops one row) every visible cell went through Rich again. Here a one-line
+    # cell is rendered once per content and width, and styled once per place: a cell whose content,
+    # row number, stripe and cursor state are as before is not rendered again. The result is what
+    # DataTable's own `Styled(Padding(cell))` gives; headers, labels and taller rows go its way.
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int,
+                     cursor: bool = False, hover: bool = False) -> list[list[Segment]]:
+        row_key = self._row_locations.get_key(row_index) if row_index >= 0 and column_index >= 0 else None
+        row = self.rows.get(row_key) if row_key is not None else None
+        if row is None or row.height != 1:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        value = self._data[row_key].get(self._column_locations.get_key(column_index))
+        content_key = (value if isinstance(value, str) else id(value), width, self.cell_padding)
+        fixed = row_index < self.fixed_rows or column_index < self.fixed_columns
+        cell_key = (content_key, row_index, column_index, base_style, cursor, hover, fixed, self.show_cursor,
+                    self._show_hover_cursor, self._pseudo_class_state)
+        cached = self._cell_cache.get(cell_key)
+        if cached is not None:
+            return cached[1]
+        content = self._content_cache.get(content_key)
+        if content is None:
+            cell = _EMPTY_TEXT if value is None else default_cell_formatter(value, wrap=False, height=1) or _EMPTY_TEXT
+            options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+            content = (value, self.app.console.render_lines(Padding(cell, (0, self.cell_padding)), options))
+            self._content_cache.set(content_key, content)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, fixed, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css")
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component_style
+        lines = [list(Segment.apply_style(line, pre_style, post_style)) for line in content[1]]
+        self._cell_cache.set(cell_key, (value, lines))
+        return lines
+
+    def notify_style_update(self) -> None:
+        self._content_cache.clear()
+        self._cell_cache.clear()
+        super().notify_style_update()
