@@ -573,7 +573,7 @@ class AdviserChooser(ModalScreen["Target | None"]):
 
     @on(DataTable.RowSelected, "#advisers")
     def _chosen(self, event: DataTable.RowSelected) -> None:
-        from caseload.screens.caseload import Target
+        from caseload.screens.caseload import Target  # at run time: caseload.py imports this module
 
         key = event.row_key.value or ""
         self.dismiss(Target(None) if key == "all" else Target(key, self.names.get(key, "")))

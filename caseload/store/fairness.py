@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
-from caseload.measures.clock import APPROACHING_DAYS, BEYOND_DAYS, DURATION_BANDS, MILESTONES, RECENT_DAYS
+from caseload.measures.clock import BEYOND_DAYS, DURATION_BANDS, MILESTONES, RECENT_DAYS
 from caseload.measures.cohorts import Period
 from caseload.measures.offflow import OffflowRow, PERSONAL
 from caseload.measures.people import NOT_RECORDED, age_band
@@ -42,7 +42,7 @@ from caseload.store.caseload import _columns as caseload_columns
 from caseload.store.caseload import _date as _d
 from caseload.store.errors import AccessDenied, StoreError
 from caseload.store.offflow import (
-    OffflowQuery, OffflowResult, _confirmed, _group_column, _scope, latest_import, offflow, resolve_periods,
+    OffflowQuery, OffflowResult, _confirmed, _group_column, _scope, latest_import, offflow,
 )
 
 BY = ("office", "team", "adviser")

@@ -44,7 +44,7 @@ from caseload.measures.destinations import BENEFITS, END_REASONS
 from caseload.store import schema, summary
 from caseload.store.access import Actor
 from caseload.store.audit import record
-from caseload.store.db import locked_error, write
+from caseload.store.db import locked_error
 from caseload.store.erase import blank_erased_in_staging
 from caseload.store.errors import StoreError
 from caseload.store.reassign import hold_local_reassignments
