@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from rich.text import Text
-from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -67,24 +66,21 @@ def entry_key(entry: TimelineEntry, index: int) -> str:
     return f"{entry.kind}:{entry.record_id}" if entry.record_id is not None else f"{entry.kind}#{index}"
 
 
-def read_editable(conn: Connection, claim_id: str) -> dict[str, Editable]:
-    """The notes, contacts and actions of a claim as they stand (the amend dialogs start from these).
-
-    The caller has already checked the claim is in the actor's scope (customer_record does)."""
-    from caseload.store import schema
-
+def editable_entries(record: CustomerRecord) -> dict[str, Editable]:
+    """The record's notes, contacts and actions as they stand (the amend dialogs start from these),
+    keyed as the timeline's rows: from the timeline the store has already read."""
     out: dict[str, Editable] = {}
-    n, ct, ac = schema.Note.__table__, schema.Contact.__table__, schema.Action.__table__
-    for x in conn.execute(select(n).where(n.c.claim_id == claim_id)):
-        out[f"note:{x.id}"] = Editable("note", x.id, x.version, x.status, _short(x.body, DETAIL_WIDTH),
-                                       {"body": x.body})
-    for x in conn.execute(select(ct).where(ct.c.claim_id == claim_id)):
-        summary = f"{x.kind.replace('_', ' ')} on {x.contact_on}"
-        out[f"contact:{x.id}"] = Editable("contact", x.id, x.version, x.status, summary,
-                                          {"contact_on": x.contact_on, "kind": x.kind, "attended": bool(x.attended)})
-    for x in conn.execute(select(ac).where(ac.c.claim_id == claim_id)):
-        out[f"action:{x.id}"] = Editable("action", x.id, x.version, x.status, f"{x.description} (due {x.due_on})",
-                                         {"description": x.description, "owner": x.owner, "due_on": x.due_on})
+    for e in record.timeline:
+        if e.fields is None or e.record_id is None or e.version is None:
+            continue
+        f = e.fields
+        if e.kind == "note":
+            summary = _short(f["body"], DETAIL_WIDTH)
+        elif e.kind == "contact":
+            summary = f"{f['kind'].replace('_', ' ')} on {f['contact_on']}"
+        else:
+            summary = f"{f['description']} (due {f['due_on']})"
+        out[f"{e.kind}:{e.record_id}"] = Editable(e.kind, e.record_id, e.version, e.status, summary, dict(f))
     return out
 
 
@@ -112,8 +108,7 @@ def read_customer(engine, actor: Actor, claim_id: str, today: dt.date,  # noqa: 
             row = next((r for r in page.rows if r.claim_id == claim_id), None)
         if owners is None:
             owners = tuple((s.id, s.name) for s in list_staff(conn, actor))
-        editable = read_editable(conn, claim_id)
-    return CustomerView(record, as_at, row, claim.adviser_id, owners, editable)
+    return CustomerView(record, as_at, row, claim.adviser_id, owners, editable_entries(record))
 
 
 def _short(text: str, width: int) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, func, or_, select
 
@@ -38,6 +38,8 @@ class TimelineEntry:
     version: int | None = None
     status: str = "active"
     change: str | None = None  # the reason for an amendment or withdrawal
+    # A note's, contact's or action's fields as they stand (a correction starts from them).
+    fields: dict | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -117,16 +119,18 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
         prev = x.rating
     for x in conn.execute(select(n).where(n.c.claim_id == claim_id)):
         out.append(TimelineEntry(_aware(x.written_at), "note", x.body, who(x.author), x.id, x.version, x.status,
-                                 x.change_reason))
+                                 x.change_reason, {"body": x.body}))
     for x in conn.execute(select(ct).where(ct.c.claim_id == claim_id)):
         text = f"{x.kind.replace('_', ' ')} on {x.contact_on}: {'attended' if x.attended else 'failed to attend'}"
         out.append(TimelineEntry(_midday(x.contact_on), "contact", text, who(x.recorded_by), x.id, x.version,
-                                 x.status, x.change_reason))
+                                 x.status, x.change_reason,
+                                 {"contact_on": x.contact_on, "kind": x.kind, "attended": bool(x.attended)}))
     actions = []
     for x in conn.execute(select(ac).where(ac.c.claim_id == claim_id)):
         state = {"open": f"due {x.due_on}", "done": f"done {x.done_on}", "withdrawn": "withdrawn"}[x.status]
         e = TimelineEntry(_aware(x.created_at), "action", f"{x.description} — {who(x.owner)}, {state}",
-                          who(x.created_by), x.id, x.version, x.status, x.change_reason)
+                          who(x.created_by), x.id, x.version, x.status, x.change_reason,
+                          {"description": x.description, "owner": x.owner, "due_on": x.due_on})
         out.append(e)
         if x.status == "open":
             actions.append(e)
