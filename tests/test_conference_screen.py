@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,16 @@ async def open_conference(pilot, adviser: str) -> float:  # noqa: ANN001
     elapsed = time.perf_counter() - started
     await settle(pilot)
     return elapsed
+
+
+@asynccontextmanager
+async def conference_started(make_app, demo_db: Path, on: dt.date):  # noqa: ANN001, ANN201
+    """The team manager's app with the conference of the adviser with none this month started on
+    `on`: yields (app, pilot, the conference's id)."""
+    app = make_app(as_staff=MANAGER)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_conference(pilot, NONE_THIS_MONTH)
+        yield app, pilot, conference_on(demo_db, NONE_THIS_MONTH, on)
 
 
 async def type_into(pilot, selector: str, typed: str) -> None:  # noqa: ANN001
@@ -181,10 +192,7 @@ async def test_starting_a_conference_shows_the_rules_agenda_in_order(make_app, d
 
 async def test_recording_an_item_writes_the_record_and_the_rag_history(make_app, demo, demo_db) -> None:
     today = demo.clock.today()
-    app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_conference(pilot, NONE_THIS_MONTH)
-        cid = conference_on(demo_db, NONE_THIS_MONTH, today)
+    async with conference_started(make_app, demo_db, today) as (app, pilot, cid):
         item = detail(demo_db, demo.clock, cid).items[0]
         assert item.context.claim_end is None and item.context.rag and item.context.rag != "R"
         history = query_db(demo_db, "SELECT count(*) FROM rag_rating WHERE claim_id = :c", c=item.claim_id)[0][0]
@@ -284,10 +292,7 @@ async def test_the_store_refuses_a_future_date_and_a_second_unfinished_conferenc
 
 async def test_moving_on_saves_the_item_left(make_app, demo, demo_db) -> None:
     today = demo.clock.today()
-    app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_conference(pilot, NONE_THIS_MONTH)
-        cid = conference_on(demo_db, NONE_THIS_MONTH, today)
+    async with conference_started(make_app, demo_db, today) as (app, pilot, cid):
         first = detail(demo_db, demo.clock, cid).items[0]
         await type_into(pilot, "#f-done", "Started a course")
         await type_into(pilot, "#f-plan", "Apply when it ends")
@@ -308,10 +313,7 @@ async def test_moving_on_saves_the_item_left(make_app, demo, demo_db) -> None:
 
 async def test_an_expected_date_before_the_conference_is_refused_and_the_text_kept(make_app, demo, demo_db) -> None:
     today = demo.clock.today()
-    app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_conference(pilot, NONE_THIS_MONTH)
-        cid = conference_on(demo_db, NONE_THIS_MONTH, today)
+    async with conference_started(make_app, demo_db, today) as (app, pilot, cid):
         before = today - dt.timedelta(days=1)
         await type_into(pilot, "#f-done", "Applied for two jobs")
         await type_into(pilot, "#f-plan", "Keep applying")
@@ -346,10 +348,7 @@ async def test_an_expected_date_before_the_conference_is_refused_and_the_text_ke
 
 async def test_skip_with_a_reason_next_previous_and_resume_where_left(make_app, demo, demo_db) -> None:
     today = demo.clock.today()
-    app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_conference(pilot, NONE_THIS_MONTH)
-        cid = conference_on(demo_db, NONE_THIS_MONTH, today)
+    async with conference_started(make_app, demo_db, today) as (app, pilot, cid):
         items = detail(demo_db, demo.clock, cid).items
         await pilot.press("s")
         await settle(pilot)
@@ -419,10 +418,7 @@ async def test_resuming_the_unfinished_conference_and_adding_a_customer(make_app
 
 async def test_finish_records_who_attended_then_the_summary(make_app, demo, demo_db) -> None:
     today = demo.clock.today()
-    app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
-        await open_conference(pilot, NONE_THIS_MONTH)
-        cid = conference_on(demo_db, NONE_THIS_MONTH, today)
+    async with conference_started(make_app, demo_db, today) as (app, pilot, cid):
         d = detail(demo_db, demo.clock, cid)
         await pilot.press("f")
         await settle(pilot)
