@@ -35,6 +35,8 @@ def _common(default: object = argparse.SUPPRESS) -> argparse.ArgumentParser:
     p.add_argument("--as", dest="as_staff", metavar="STAFF_ID", default=default,
                    help="act as this staff member (on the command line the default is the database owner, "
                         "as administrator; the app remembers who you chose last time, else asks)")
+    p.add_argument("--quiet", "-q", action="store_true", default=default,
+                   help="no progress line on a long command: only its summary and errors")
     return p
 
 
@@ -240,12 +242,14 @@ def _command(sub, common: argparse.ArgumentParser, name: str, summary: str,  # n
 
 
 def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.cli_progress import import_bar, wanted
     from caseload.store.importer import import_claims
 
     engine = _engine(args, clock)
     actor = _actor(engine, args, clock.today())
-    r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
-                      partial=args.partial, rejects=args.rejects)
+    with import_bar(wanted(bool(args.quiet))) as progress:
+        r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
+                          partial=args.partial, rejects=args.rejects, progress=progress)
     for w in r.warnings:
         print(f"warning: {w}", file=sys.stderr)
     if r.already_imported is not None:
@@ -584,8 +588,11 @@ def cmd_demo(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.demo import build_demo
 
     engine = _engine(args, clock)
+    from caseload.cli_progress import import_bar, wanted
+
     print("Building the demo office (about ten seconds the first time)...", file=sys.stderr)
-    office = build_demo(engine, seed=args.seed)
+    with import_bar(wanted(bool(args.quiet))) as progress:
+        office = build_demo(engine, seed=args.seed, progress=progress)
     verb = "Built" if office.built else "Reusing"
     print(f"{verb} demo office {office.seed}: {office.claims} claims as at {office.as_at.isoformat()}; "
           f"today is {office.today.isoformat()} in the demo.", file=sys.stderr)

@@ -18,7 +18,7 @@ from caseload.store import schema, staff
 from caseload.store.access import ADMIN, Actor, Role
 from caseload.store.db import write
 from caseload.store.errors import StoreError
-from caseload.store.importer import import_claims
+from caseload.store.importer import Progress, import_claims
 
 DEMO_ROWS = 20_000
 EXTRACTS = 3
@@ -73,7 +73,9 @@ def _wipe(engine: Engine) -> None:
             conn.execute(schema.SQLModel.metadata.tables[name].delete())
 
 
-def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffice:
+def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS, progress: Progress | None = None) -> DemoOffice:
+    """The demo office in `engine`'s database (built once, then reused). `progress` is told each
+    extract's import stages, with the rows of all extracts so far."""
     from fixtures.generator import DEMO_SHAPE, iter_successive_extracts, write_extract
 
     as_at, today = demo_dates(seed)
@@ -93,10 +95,19 @@ def build_demo(engine: Engine, seed: int = 1, rows: int = DEMO_ROWS) -> DemoOffi
         # Teams that vary in pace, so the demo shows some cohorts meeting the expected level and some not.
         shape = DEMO_SHAPE
         extracts = iter_successive_extracts(rows, seed=seed, as_at_dates=dates, shape=shape)
+        done = 0
         for n, (d, recs) in enumerate(extracts, start=1):
             path = Path(tmp) / f"demo-extract-{n}-{d.isoformat()}.csv"
             write_extract(path, recs)
-            import_claims(engine, path, as_at=d, actor=ADMIN, clock=FixedClock.on(d + dt.timedelta(days=1)))
+            tell = None
+            if progress is not None:
+                def tell(stage: str, read: int, share: float | None, n: int = n, before: int = done) -> None:
+                    progress(f"extract {n}/{EXTRACTS}: {stage}", before + read, share)
+            r = import_claims(engine, path, as_at=d, actor=ADMIN, clock=FixedClock.on(d + dt.timedelta(days=1)),
+                              progress=tell)
+            done += r.rows_read
+    if progress is not None:
+        progress("adding notes, conferences", done, None)
     with write(engine) as conn:
         teams = conn.execute(
             select(schema.Team.name, schema.Office.name.label("office"))

@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,6 +58,11 @@ COLUMNS = REQUIRED + OPTIONAL
 # A row that names a team but no office is put in this office.
 DEFAULT_OFFICE = "Local office"
 BATCH_ROWS = 20000
+
+# Told how an import is getting on: the stage in words ("checking", "writing new claims", "counting
+# summaries"...), the rows read so far, and the share of the file checked (0 to 1) while checking, None in
+# the set-based stages after it (whose share is not known). Called at most once a batch of rows.
+Progress = Callable[[str, int, "float | None"], None]
 IMPORT_CACHE_KB = 64 * 1024
 MAX_LISTED = 1000
 
@@ -392,8 +397,11 @@ def import_claims(
     clock: Clock,
     partial: bool = False,
     rejects: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Import one extract. Raises ImportRejected (nothing written) or StoreError with a message to show."""
+    """Import one extract. Raises ImportRejected (nothing written) or StoreError with a message to show.
+    `progress`, if given, is told each stage as it goes (for a progress bar)."""
+    tell: Progress = progress or (lambda stage, rows, share: None)
     path = Path(path)
     if not path.is_file():
         raise StoreError(f"There is no file at {path}.")
@@ -432,7 +440,7 @@ def import_claims(
         conn.commit()
         rejects_writer: _RejectsWriter | None = None
         try:
-            rejects_writer = _stage(conn, staging, path, as_at, result, partial, rejects)
+            rejects_writer = _stage(conn, staging, path, as_at, result, partial, rejects, tell)
             if result.rows_rejected and not partial:
                 if rejects_writer:
                     rejects_writer.finish()
@@ -443,7 +451,7 @@ def import_claims(
             conn.info["write"] = True
             try:
                 with conn.begin():
-                    _write(conn, path, digest, as_at, actor, clock, result, partial)
+                    _write(conn, path, digest, as_at, actor, clock, result, partial, tell)
             except OperationalError as exc:
                 raise locked_error(exc) from exc
             finally:
@@ -469,6 +477,7 @@ def _stage(
     result: ImportResult,
     partial: bool,
     rejects: str | os.PathLike[str] | None,
+    tell: Progress,
 ) -> _RejectsWriter | None:
     """Validate every row, put the good ones in the staging table, collect the problems."""
     try:
@@ -504,7 +513,7 @@ def _stage(
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            _stage_rows(conn, staging, records, header, as_at, result, writer)
+            _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f)
         except BaseException:
             if writer:
                 writer.abandon()
@@ -533,9 +542,11 @@ def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
     return lambda batch: conn.exec_driver_sql(sql, batch)
 
 
-def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None:  # noqa: ANN001
+def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f) -> None:  # noqa: ANN001
     """Validate every row, put the good ones in the staging table, collect the problems."""
     ncols = len(header)
+    size = os.fstat(f.fileno()).st_size or 1
+    tell("checking", 0, 0.0)
     team_of: dict[str, tuple[tuple[str, str | None], int]] = {}
     batch: list[tuple[Any, ...]] = []
     stage = _stager(conn, [col.name for col in staging.columns])
@@ -570,6 +581,7 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
             if len(batch) >= BATCH_ROWS:
                 stage(batch)
                 batch.clear()
+                tell("checking", result.rows_read, min(f.buffer.tell() / size, 1.0))
     except UnicodeDecodeError:
         raise StoreError(
             f"this file is not UTF-8 text (after line {result.rows_read + 1}). "
@@ -579,6 +591,7 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer) -> None: 
         raise StoreError(f"this file is not a well-formed CSV file: {exc}. Nothing was imported.") from None
     if batch:
         stage(batch)
+    tell("checking", result.rows_read, 1.0)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
     _reject_duplicates(conn, staging, header, result, reject)
@@ -623,7 +636,10 @@ def _write(
     clock: Clock,
     result: ImportResult,
     partial: bool,
+    tell: Progress,
 ) -> None:
+    rows = result.rows_read
+    tell("writing teams, advisers", rows, None)
     now = clock.now()
     bt = schema.ImportBatch.__table__
     batch_id = conn.execute(
@@ -687,6 +703,7 @@ def _write(
     # Customers first: a changed customer_id must point at a customer that exists. An erased
     # customer's personal details in the extract are dropped first (store/erase.py).
     blank_erased_in_staging(conn)
+    tell("writing customers", rows, None)
     _sync_customers(conn, p)
     result.claims_updated = conn.execute(text(
         "UPDATE claim SET claim_end = s.claim_end, end_reason = s.end_reason, benefit = s.benefit, "
@@ -698,6 +715,7 @@ def _write(
     ), p).rowcount
 
     # New claims: the first extract that carries a claim gives its on-flow holder.
+    tell("writing new claims", rows, None)
     deferred = _defer_indexes(conn, (schema.Claim.__table__, schema.Assignment.__table__))
     result.claims_added = conn.execute(text(
         "INSERT INTO claim (id, customer_id, benefit, claim_start, claim_end, end_reason, start_day, end_day, "
@@ -713,8 +731,10 @@ def _write(
         "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
         "WHERE c.first_batch_id = :batch"
     ), p)
+    tell("indexing", rows, None)
     for index in deferred:
         index.create(conn)
+    tell("counting summaries", rows, None)
     summary.after_import(conn, marks, int(batch_id))
     result.rows_imported = result.rows_read - result.rows_rejected
     conn.execute(bt.update().where(bt.c.id == batch_id).values(
