@@ -47,6 +47,7 @@ from caseload.measures.destinations import (
     category,
     rule_set,
 )
+from caseload.measures.limits import Limits, Verdict, control_limits, verdict
 from caseload.measures.offflow import ClaimFacts, OffflowRow, offflow_rows
 from caseload.measures.people import (
     AGE_BANDS,
@@ -96,17 +97,20 @@ __all__ = [
     "ClaimFacts",
     "CohortKind",
     "Count",
+    "Limits",
     "OffflowRow",
     "Period",
     "PeriodBoundsError",
     "Rag",
     "RuleSet",
+    "Verdict",
     "age_band",
     "age_on",
     "approaching",
     "beyond_52",
     "category",
     "check_bounds",
+    "control_limits",
     "cohort_status",
     "duration_band",
     "duration_days",
@@ -133,4 +137,5 @@ __all__ = [
     "still_needed",
     "suppressed",
     "truncated_pct",
+    "verdict",
 ]
