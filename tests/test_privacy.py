@@ -180,7 +180,7 @@ def test_nothing_in_the_app_updates_or_deletes_the_audit() -> None:
     from caseload.cli import build_parser
 
     audit = build_parser()._subparsers._group_actions[0].choices["audit"]  # noqa: SLF001
-    assert {a.dest for a in audit._actions} == {"help", "db", "as_staff", "customer", "staff", "since", "limit"}  # noqa: SLF001
+    assert {a.dest for a in audit._actions} == {"help", "db", "as_staff", "quiet", "customer", "staff", "since", "limit"}  # noqa: SLF001
 
 
 def test_caseload_audit_reads_newest_first_within_the_role(office, capsys) -> None:
