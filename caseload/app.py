@@ -6,14 +6,12 @@ Database work runs in thread workers and reaches widgets as plain objects, by me
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -26,9 +24,21 @@ from textual.widgets import Input, TextArea
 
 from caseload import config as config_mod
 from caseload.clock import Clock
-from caseload.store.access import ADMIN, Actor, Role
+from caseload.screens.actions import MyActionsScreen
+from caseload.screens.base import FrameScreen
+from caseload.screens.caseload import CaseloadScreen, adviser_home
+from caseload.screens.conference_summary import ConferenceListScreen
+from caseload.screens.customer import FindCustomer, open_find_customer
+from caseload.screens.dialogs import AdviserChooser, EditDialog
+from caseload.screens.help import HelpScreen
+from caseload.screens.home import HomeScreen
+from caseload.screens.identity import IdentityScreen
+from caseload.session import DataDate, Identity, load_identity, read_data_date
+from caseload.store.access import Role
+from caseload.store.db import describe, open_database, resolve_url
 from caseload.store.errors import StoreError
-from caseload.store.info import ImportRow
+
+__all__ = ["CaseloadApp", "DataDate", "Identity", "create_app", "load_identity", "read_data_date", "run_app"]
 
 DEFAULT_THEME = "textual-dark"
 FULL_GC_IDLE = 2.0  # seconds without a keystroke before a full garbage collection may run
@@ -70,58 +80,11 @@ HIGH_CONTRAST = Theme(
 )
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Who is using the app, and the office the header names."""
-
-    actor: Actor
-    office: str
-
-
-@dataclass(frozen=True)
-class DataDate:
-    """The latest import (None before the first one): the as-at date every figure is computed at."""
-
-    latest: ImportRow | None
-
-    @property
-    def as_at(self) -> dt.date | None:
-        return self.latest.as_at if self.latest else None
-
-
-def load_identity(conn: Connection, staff_id: str, today: dt.date | None = None) -> Identity:
-    """The identity for a staff id; the administrator's id means the database owner, as on the command line.
-    `today` is the app's clock's: the caseloads the person covers that day are theirs to see too."""
-    from caseload.store.access import actor_for
-    from caseload.store.info import office_name
-
-    try:
-        actor = actor_for(conn, staff_id, today)
-    except StoreError:
-        if staff_id == ADMIN.id:
-            return Identity(ADMIN, "every office")
-        raise
-    return Identity(actor, office_name(conn, actor.office_id) or "")
-
-
-def _find_customer_provider():  # noqa: ANN202
-    from caseload.screens.customer import FindCustomer
-
-    return FindCustomer
-
-
-def read_data_date(engine: Engine) -> DataDate:
-    from caseload.store.info import latest_import
-
-    with engine.connect() as conn:
-        return DataDate(latest_import(conn))
-
-
 class CaseloadApp(App[None]):
     TITLE = "caseload"
     CSS_PATH = "app.tcss"
     # Typing in the palette also searches customers (within the user's scope).
-    COMMANDS = App.COMMANDS | {_find_customer_provider}
+    COMMANDS = App.COMMANDS | {FindCustomer}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
         Binding("q", "quit_key", "Quit", show=False, id="quit_q"),
@@ -171,18 +134,12 @@ class CaseloadApp(App[None]):
     @staticmethod
     def home_screen(identity: Identity | None) -> Screen:
         """An adviser's home is their own caseload; everyone else's is the teams and advisers they may see."""
-        from caseload.screens.caseload import CaseloadScreen, adviser_home
-        from caseload.screens.home import HomeScreen
-
         if adviser_home(identity):
             return CaseloadScreen(home=True)
         return HomeScreen()
 
     @staticmethod
     def _is_home_for(screen: Screen, identity: Identity | None) -> bool:
-        from caseload.screens.caseload import CaseloadScreen, adviser_home
-        from caseload.screens.home import HomeScreen
-
         if adviser_home(identity):
             return isinstance(screen, CaseloadScreen) and screen.home
         return isinstance(screen, HomeScreen)
@@ -231,8 +188,6 @@ class CaseloadApp(App[None]):
     # Keys
 
     def _typing(self) -> bool:
-        from caseload.screens.dialogs import EditDialog
-
         # In a dialog every letter may be someone's answer: q and ? never quit or open help there.
         return isinstance(self.focused, (Input, TextArea)) or isinstance(self.screen, EditDialog)
 
@@ -248,9 +203,6 @@ class CaseloadApp(App[None]):
         self.action_help()
 
     def action_help(self) -> None:
-        from caseload.screens.base import FrameScreen
-        from caseload.screens.help import HelpScreen
-
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
         elif isinstance(self.screen, FrameScreen):
@@ -259,14 +211,10 @@ class CaseloadApp(App[None]):
     # Identity
 
     def _picker(self, required: bool) -> Screen:
-        from caseload.screens.identity import IdentityScreen
-
         current = self.identity.actor.id if self.identity else None
         return IdentityScreen(current=current, required=required)
 
     def action_switch_identity(self) -> None:
-        from caseload.screens.identity import IdentityScreen
-
         if isinstance(self.screen, IdentityScreen):
             return
         self.push_screen(self._picker(required=False), self._identity_chosen)
@@ -292,19 +240,13 @@ class CaseloadApp(App[None]):
     # Caseloads, customers and actions
 
     def action_find_customer(self) -> None:
-        from caseload.screens.customer import open_find_customer
-
         open_find_customer(self)
 
     def action_my_actions(self) -> None:
-        from caseload.screens.actions import MyActionsScreen
-
         if self.identity is not None and not isinstance(self.screen, MyActionsScreen):
             self.push_screen(MyActionsScreen())
 
     def action_my_conferences(self) -> None:
-        from caseload.screens.conference_summary import ConferenceListScreen
-
         if self.identity is None or isinstance(self.screen, ConferenceListScreen):
             return
         actor = self.identity.actor
@@ -323,17 +265,12 @@ class CaseloadApp(App[None]):
             self.push_screen(FairnessScreen())
 
     def action_switch_adviser(self) -> None:
-        from caseload.screens.caseload import CaseloadScreen
-        from caseload.screens.dialogs import AdviserChooser
-
         if self.identity is None:
             return
         current = self.screen.target.adviser_id if isinstance(self.screen, CaseloadScreen) else None
         self.push_screen(AdviserChooser(current), self._adviser_chosen)
 
     def _adviser_chosen(self, target) -> None:  # noqa: ANN001
-        from caseload.screens.caseload import CaseloadScreen
-
         if target is None:
             return
         # One caseload at a time: the chosen one replaces whatever was open above home.
@@ -391,7 +328,6 @@ def create_app(
 
     Raises StoreError (with a sentence for the user) when as_staff is not on the staff list.
     """
-    from caseload.store.db import describe, open_database, resolve_url
 
     config_path = config_mod.config_dir(config_dir) / config_mod.FILE_NAME
     loaded = config_mod.load(config_path)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 from caseload.measures.rag import Rag
-from caseload.store.conference import (
+from caseload.measures.conference import (
     REASON_ORDER, ActionLine, Agenda, AgendaItem, ConferenceSummary, SummaryItem, reason_rules,
 )
 

@@ -21,8 +21,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from caseload.app import DataDate, Identity
 from caseload.screens.base import FrameScreen
+from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import CaseloadPage, CaseloadQuery, CaseloadRow, CaseloadSummary
 from caseload.store.errors import StoreError

@@ -14,12 +14,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
-from caseload.app import DataDate, Identity
+from caseload.screens.base import FrameScreen
+from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
 from caseload.store.conference import AdviserConference
 from caseload.store.errors import StoreError
 from caseload.store.info import AdviserSummary, ImportRow, TeamSummary
-from caseload.screens.base import FrameScreen
 from caseload.widgets.table import KeyedTable
 
 

@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from caseload.app import Identity, load_identity
 from caseload.screens.base import FrameScreen
+from caseload.session import Identity, load_identity
 from caseload.store.access import ADMIN, Role
 from caseload.store.errors import StoreError
 from caseload.store.staff import StaffRow

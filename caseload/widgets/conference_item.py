@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from caseload.store.conference import ActionLine, CustomerContext, ItemDetail, PreviousItem
+from caseload.measures.conference import ActionLine, CustomerContext, ItemDetail, PreviousItem
 from caseload.widgets.rag import rag_badge, rag_word
 from caseload.widgets.runway import clock_text
 

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 if TYPE_CHECKING:
-    from caseload.app import DataDate, Identity
+    from caseload.session import DataDate, Identity
 
 STALE_AFTER_DAYS = 7
 
