@@ -30,7 +30,7 @@ from caseload.screens.caseload import CaseloadScreen, adviser_home
 from caseload.screens.conference_summary import ConferenceListScreen
 from caseload.screens.customer import FindCustomer, open_find_customer
 from caseload.screens.dialogs import AdviserChooser, EditDialog
-from caseload.screens.help import HelpScreen
+from caseload.screens.help import HelpScreen, binding_ids
 from caseload.screens.home import HomeScreen
 from caseload.screens.identity import IdentityScreen
 from caseload.session import DataDate, Identity, load_identity, read_data_date
@@ -125,6 +125,17 @@ class CaseloadApp(App[None]):
         # The theme we started with is not a choice to save; only a change made in the app is.
         self._saved_theme = chosen
         self.set_reactive(CaseloadApp.identity, identity)
+        if config.keymap:
+            self._apply_keymap(config.keymap)
+
+    def _apply_keymap(self, keymap: dict[str, str]) -> None:
+        """The user's own keys (config.json's "keymap"); names caseload does not have are said, not applied."""
+        known = binding_ids(self.BINDINGS)
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self._notices.append(f"Your keymap in {self.config_path} names keys caseload does not have: "
+                                 f"{', '.join(unknown)}. F1 shows each key's name; the rest of your keymap applies.")
+        self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
 
     # The frame
 

@@ -1,4 +1,4 @@
-"""The user's own preferences: the theme and who they were last time, per database.
+"""The user's own preferences: the theme, who they were last time per database, and their own keys.
 
 Shared settings that change figures live in the database (store/settings.py). This file
 holds nothing personal about customers: only a theme name and staff ids keyed by the
@@ -33,6 +33,10 @@ def config_dir(explicit: Path | None = None) -> Path:
 class Config:
     theme: str | None = None
     identities: dict[str, str] = field(default_factory=dict)
+    # The user's own keys: a binding's id (F1 lists them) to the keys that press it, comma-separated,
+    # e.g. {"caseload_filter": "slash,ctrl+f"}. Textual's keymap; written by hand, kept on save.
+    keymap: dict[str, str] = field(default_factory=dict)
+    keymap_unread: object = None  # a keymap that could not be used, written back as it was found
 
     def identity_for(self, db_key: str) -> str | None:
         return self.identities.get(db_key)
@@ -63,16 +67,26 @@ def load(path: Path) -> Loaded:
         return Loaded(Config(), f"Your settings in {path} are not a JSON object; defaults are in use.")
     theme = raw.get("theme")
     identities = raw.get("identities")
-    return Loaded(Config(
+    keymap = raw.get("keymap", {})
+    base = Config(
         theme=theme if isinstance(theme, str) else None,
         identities={str(k): str(v) for k, v in identities.items()} if isinstance(identities, dict) else {},
-    ))
+    )
+    if not isinstance(keymap, dict) or not all(isinstance(v, str) and v.strip() for v in keymap.values()):
+        return Loaded(replace(base, keymap_unread=keymap),
+                      f"The keymap in {path} is not an object of binding names to keys (for example "
+                      '"keymap": {"caseload_filter": "slash,ctrl+f"}); the standard keys are in use.')
+    return Loaded(replace(base, keymap={str(k): v.strip() for k, v in keymap.items()}))
 
 
 def save(path: Path, config: Config) -> None:
     """Write beside the target and rename, so a crash never leaves half a file; readable by the owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"theme": config.theme, "identities": dict(sorted(config.identities.items()))}
+    data: dict[str, object] = {"theme": config.theme, "identities": dict(sorted(config.identities.items()))}
+    if config.keymap:
+        data["keymap"] = dict(config.keymap)
+    elif config.keymap_unread is not None:
+        data["keymap"] = config.keymap_unread
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

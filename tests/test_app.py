@@ -290,7 +290,7 @@ async def test_help_opens_for_the_screen_and_escape_closes(make_app, demo, key) 
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         assert text(app.screen.query_one("#help-title", Static)) == "Help: Teams and advisers"
-        described = dict(app.screen.keys)
+        described = {keys: what for keys, what, _name in app.screen.keys}
         assert described["⏎"] == "Open caseload" and described["^q"] == "Quit"
         assert described["↓ j"] == "Cursor down"
         await pilot.press("escape")
