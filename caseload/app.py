@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -36,7 +35,7 @@ from caseload.screens.identity import IdentityScreen
 from caseload.session import DataDate, Identity, load_identity, read_data_date
 from caseload.store.access import Role
 from caseload.store.db import describe, open_database, resolve_url
-from caseload.store.errors import StoreError
+from caseload.store.errors import StoreError, UnknownStaff
 
 __all__ = ["CaseloadApp", "DataDate", "Identity", "create_app", "load_identity", "read_data_date", "run_app"]
 
@@ -189,7 +188,7 @@ class CaseloadApp(App[None]):
     def load_data_date(self) -> None:
         try:
             data_date = read_data_date(self.engine)
-        except (StoreError, SQLAlchemyError):
+        except StoreError:
             return  # the home screen says what went wrong; the header keeps "reading…"
         self.post_message(self.DataDateLoaded(data_date))
 
@@ -353,7 +352,7 @@ def create_app(
         elif (remembered := loaded.config.identity_for(db_key)) is not None:
             try:
                 identity = load_identity(conn, remembered, clock.today())
-            except StoreError:
+            except UnknownStaff:
                 notices.append(f"{remembered}, who you were last time, is no longer on the staff list: "
                                "choose who you are.")
     return CaseloadApp(engine, clock, identity=identity, config=loaded.config, config_path=config_path,

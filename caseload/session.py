@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from caseload.store.access import ADMIN, Actor, actor_for
-from caseload.store.errors import StoreError
+from caseload.store.errors import UnknownStaff
 from caseload.store.info import ImportRow, latest_import, office_name
 
 
@@ -39,7 +39,7 @@ def load_identity(conn: Connection, staff_id: str, today: dt.date | None = None)
     `today` is the app's clock's: the caseloads the person covers that day are theirs to see too."""
     try:
         actor = actor_for(conn, staff_id, today)
-    except StoreError:
+    except UnknownStaff:
         if staff_id == ADMIN.id:
             return Identity(ADMIN, "every office")
         raise

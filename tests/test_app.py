@@ -390,3 +390,24 @@ def test_config_dir_comes_from_the_environment(tmp_path, monkeypatch) -> None:
 def test_config_never_holds_a_database_password(tmp_path) -> None:
     key = describe(resolve_url("postgresql://clerk:s3cret@db.example/caseload"))
     assert "s3cret" not in key
+
+
+async def test_a_database_failure_on_a_screen_is_said_in_the_stores_words(make_app, demo_db) -> None:
+    """A driver error (here: the claims table gone under the app) reaches the screen as the store's
+    sentence; the app keeps running and nothing is shown as if it were the caseload."""
+    import sqlite3
+
+    app = make_app(as_staff="A0001")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, CaseloadScreen)
+        other = sqlite3.connect(demo_db)
+        other.execute("ALTER TABLE claim RENAME TO claim_elsewhere")
+        other.commit()
+        other.close()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        said = text(app.screen.query_one("#caseload-summary", Static))
+        assert said.startswith("⚠ The database reported a problem (OperationalError: no such table")
+        assert "tell whoever looks after the database" in said
+        assert app.is_running

@@ -59,3 +59,21 @@ def test_no_module_of_measures_store_or_export_loads_textual() -> None:
         if out.strip():
             loaded[module] = out.strip()
     assert loaded == {}
+
+
+def test_screens_and_the_face_catch_the_stores_errors_not_the_drivers() -> None:
+    """The store turns driver errors into StoreError subclasses in one place (store.db); nothing above it
+    catches SQLAlchemy's or a driver's exceptions."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "caseload").rglob("*.py")):
+        rel = path.relative_to(ROOT / "caseload").as_posix()
+        if rel.startswith(("store/", "measures/", "export/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(("sqlalchemy.exc", "psycopg", "sqlite3")):
+                offenders.append(f"{rel}:{node.lineno} from {node.module}")
+            elif isinstance(node, ast.Name) and node.id in ("SQLAlchemyError", "OperationalError", "DBAPIError"):
+                offenders.append(f"{rel}:{node.lineno} {node.id}")
+    assert offenders == []

@@ -198,3 +198,25 @@ def test_unknown_staff_for_as(engine):
         actor_for(conn, "Z9")
     with engine.connect() as conn:
         assert actor_for(conn, None) is ADMIN
+
+
+def test_a_driver_error_reaches_the_caller_as_the_stores_error_with_a_sentence(engine):
+    """One place turns driver errors into StoreError (screens catch only that); the store's own handling
+    of the driver's classes is unchanged, because the error is both."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError, OperationalError
+
+    from caseload.store.errors import DatabaseProblem
+
+    with pytest.raises(StoreError) as caught, engine.connect() as conn:
+        conn.execute(text("SELECT no_such_column FROM claim"))
+    assert isinstance(caught.value, DatabaseProblem)
+    assert isinstance(caught.value, (OperationalError, ProgrammingError))  # the driver's kind, kept
+    said = str(caught.value)
+    assert said.startswith("The database reported a problem (") and "no_such_column" in said
+    assert said.endswith("tell whoever looks after the database.")
+    with engine.connect() as conn:
+        conn.execute(text("INSERT INTO office (id, name) VALUES (990, 'Spare')"))
+        with pytest.raises(IntegrityError) as twice:
+            conn.execute(text("INSERT INTO office (id, name) VALUES (990, 'Spare')"))
+        assert isinstance(twice.value, StoreError)
+        conn.rollback()

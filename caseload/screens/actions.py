@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -101,7 +100,7 @@ class MyActionsScreen(BackScreen):
     def load(self, actor: Actor) -> None:
         try:
             actions = read_actions(self.caseload.engine, actor, self.caseload.clock.today())
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Said(f"⚠ Your actions could not be read: {exc}"))
             return
         self.post_message(self.Loaded(actions))
@@ -155,8 +154,5 @@ class MyActionsScreen(BackScreen):
                 complete_action(conn, self.caseload.clock, actor, action.action_id, action.version)
         except StoreError as exc:
             self.post_message(self.Said(f"⚠ {exc}", reload=True))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Said(f"⚠ The action could not be saved ({exc.__class__.__name__}).", reload=True))
             return
         self.post_message(self.Said(f"Done: {action.description} ({action.customer}).", reload=True))

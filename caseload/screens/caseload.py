@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -312,7 +311,7 @@ class CaseloadScreen(FrameScreen):
         try:
             with self.caseload.engine.connect() as conn:
                 covers = covers_for(conn, actor.id, self.caseload.clock.today())
-        except (StoreError, SQLAlchemyError):
+        except StoreError:
             return  # no switch offered; the caseload itself says what is wrong
         self.post_message(self.CoversRead(actor, covers))
 
@@ -406,9 +405,6 @@ class CaseloadScreen(FrameScreen):
         except StoreError as exc:
             self.post_message(self.Said(f"⚠ {exc}"))
             return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Said(f"⚠ The action could not be saved ({exc.__class__.__name__})."))
-            return
         self.post_message(self.Said(f"Done: {done} ({row.customer_name})."))
 
     def on_caseload_screen_said(self, message: Said) -> None:
@@ -490,10 +486,6 @@ class CaseloadScreen(FrameScreen):
             result = read_page(self.caseload.engine, actor, query, self.caseload.clock.today())
         except StoreError as exc:
             self.post_message(self.Failed(generation, str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(generation, f"The database could not be read ({exc.__class__.__name__}); "
-                                                      "press ctrl+r to try again."))
             return
         if not worker.is_cancelled:
             self.post_message(self.Loaded(generation, mode, query, result))

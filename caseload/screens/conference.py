@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -278,10 +277,6 @@ class ConferenceScreen(BackScreen):
             view = read_conference(self.caseload.engine, actor, self.conference_id)
         except StoreError as exc:
             self.post_message(self.Failed(generation, str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(generation, f"The conference could not be read "
-                                                      f"({exc.__class__.__name__}); press escape and try again."))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(generation, view, index, note, then))
@@ -577,7 +572,7 @@ class ConferenceScreen(BackScreen):
         try:
             with write(self.caseload.engine) as conn:
                 move_to(conn, actor, self.conference_id, position)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(self._generation, f"Where you are could not be saved: {exc}"))
 
     def action_save(self) -> None:
@@ -622,10 +617,6 @@ class ConferenceScreen(BackScreen):
             return
         except StoreError as exc:
             self.post_message(self.Failed(generation, str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(generation, f"The item could not be saved ({exc.__class__.__name__}); "
-                                                      "press ctrl+s to try again."))
             return
         name = next((i.context.name for i in view.items if i.id == item_id), "")
         self.post_message(self.Loaded(generation, view, then, f"Saved: {name}.", after, saved_item=item_id))
@@ -710,7 +701,7 @@ class ConferenceScreen(BackScreen):
                 last = len(conference_detail(conn, actor, self.conference_id).items) - 1
                 move_to(conn, actor, self.conference_id, last)
             view = read_conference(app.engine, actor, self.conference_id)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(generation, str(exc)))
             return
         item = view.items[-1]

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -230,7 +229,7 @@ class AddCustomerChooser(ModalScreen["str | None"]):
             return
         try:
             rows, total = read_candidates(self.caseload.engine, actor, self.adviser_id, self.on, text)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(f"The caseload could not be read: {exc}"))
             return
         if not worker.is_cancelled:

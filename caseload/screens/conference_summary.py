@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -137,10 +136,6 @@ class SummaryScreen(BackScreen):
         except StoreError as exc:
             self.post_message(self.Failed(str(exc)))
             return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(f"The summary could not be read ({exc.__class__.__name__}); "
-                                          "press escape and try again."))
-            return
         self.post_message(self.Loaded(summary))
 
     def on_summary_screen_failed(self, message: Failed) -> None:
@@ -243,7 +238,7 @@ class ConferenceListScreen(BackScreen):
     def load(self, actor: Actor) -> None:
         try:
             lines = read_conferences(self.caseload.engine, actor, self.adviser_id)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(f"The conferences could not be read: {exc}"))
             return
         self.post_message(self.Loaded(lines))

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -277,10 +276,6 @@ class CustomerScreen(BackScreen):
         except StoreError as exc:
             self.post_message(self.Failed(claim_id, str(exc)))
             return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(claim_id, f"The record could not be read ({exc.__class__.__name__}); "
-                                                    "press escape and try again."))
-            return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(claim_id, view))
 
@@ -467,9 +462,6 @@ class CustomerScreen(BackScreen):
                 complete_action(conn, self.caseload.clock, actor, item.id, item.version)
         except StoreError as exc:
             self.post_message(self.Done(str(exc), problem=True))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Done(f"The action could not be saved ({exc.__class__.__name__}).", problem=True))
             return
         self.post_message(self.Done(f"Done: {item.summary}"))
 

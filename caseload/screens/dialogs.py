@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -180,10 +179,6 @@ class EditDialog(ModalScreen[bool]):
         except StoreError as exc:
             kept = " What you typed is kept here." if isinstance(exc, DatabaseBusy) else ""
             self.post_message(self.Failed(f"{exc}{kept}"))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(f"The change could not be saved ({exc.__class__.__name__}); "
-                                          "press ctrl+s to try again."))
             return
         self.post_message(self.Saved())
 
@@ -549,7 +544,7 @@ class AdviserChooser(ModalScreen["Target | None"]):
             with app.engine.connect() as conn:
                 latest = latest_import(conn)
                 teams = office_overview(conn, actor, latest.as_at if latest else app.clock.today())
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(f"The advisers could not be read: {exc}"))
             return
         self.post_message(self.Loaded(teams))

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -185,10 +184,6 @@ class HomeScreen(FrameScreen):
             overview = read_overview(self.caseload.engine, actor, self.caseload.clock.today())
         except StoreError as exc:
             self.post_message(self.Failed(actor, str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(actor, f"The database could not be read ({exc.__class__.__name__}); "
-                                                 "press ctrl+r to try again."))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(overview))

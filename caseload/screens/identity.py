@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -97,7 +96,7 @@ class IdentityScreen(FrameScreen):
     def load(self) -> None:
         try:
             staff = read_staff(self.caseload.engine)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(f"The staff list could not be read: {exc}"))
             return
         self.post_message(self.Loaded(staff))
@@ -125,7 +124,7 @@ class IdentityScreen(FrameScreen):
         try:
             with self.caseload.engine.connect() as conn:
                 identity = load_identity(conn, staff_id, self.caseload.clock.today())
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.Resolved(identity))

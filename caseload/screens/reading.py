@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual.message import Message
 from textual.worker import get_current_worker
 
@@ -49,10 +48,6 @@ class FiguresScreen(BackScreen):
             data = read()
         except StoreError as exc:
             self.post_message(self.Failed(str(exc)))
-            return
-        except SQLAlchemyError as exc:
-            self.post_message(self.Failed(f"The database could not be read ({exc.__class__.__name__}); "
-                                          "press r to try again."))
             return
         if not get_current_worker().is_cancelled:
             self.post_message((loaded or self.Loaded)(data))

@@ -11,7 +11,6 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
@@ -100,7 +99,7 @@ class ReassignDialog(EditDialog):
         try:
             with self.caseload.engine.connect() as conn:
                 claims = preview(conn, actor, self.adviser_id, flt)
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Previewed(f"⚠ {exc}", (flt, targets)))
             return
         shares = {t: len(cs) for t, cs in share_out(claims, targets).items()} if targets else {}
@@ -185,7 +184,7 @@ class CoverDialog(EditDialog):
         try:
             with self.caseload.engine.connect() as conn:
                 covers = [c for c in list_covers(conn, actor, self.today()) if c.adviser_id == self.adviser_id]
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(str(exc)))
             return
         self.post_message(self.CoversLoaded(covers))

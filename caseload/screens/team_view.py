@@ -16,7 +16,6 @@ import datetime as dt
 from dataclasses import dataclass, replace
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -686,7 +685,7 @@ class TeamViewScreen(FiguresScreen):
         except ConflictError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
             return
-        except (StoreError, SQLAlchemyError) as exc:
+        except StoreError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.app.call_from_thread(self.notify, f"Saved the note on {label}.")

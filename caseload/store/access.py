@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import Connection, or_, select
 
 from caseload.store import schema
-from caseload.store.errors import AccessDenied, StoreError
+from caseload.store.errors import AccessDenied, UnknownStaff
 
 
 class Role(StrEnum):
@@ -92,7 +92,7 @@ def actor_for(conn: Connection, staff_id: str | None, today: dt.date | None = No
         .where(schema.Staff.id == staff_id)
     ).first()
     if row is None:
-        raise StoreError(f"There is no staff member {staff_id!r}. `caseload staff list` shows who there is.")
+        raise UnknownStaff(f"There is no staff member {staff_id!r}. `caseload staff list` shows who there is.")
     return Actor(id=row.id, role=Role(row.role), name=row.name, team_id=row.team_id, office_id=row.office_id,
                  today=today)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from caseload.clock import Clock
 from caseload.store import schema
-from caseload.store.errors import DatabaseBusy, StoreError
+from caseload.store.errors import DatabaseBusy, DatabaseProblem, StoreError
 
 ENV_VAR = "CASELOAD_DB"
 BUSY_TIMEOUT_MS = 5000
@@ -92,15 +92,10 @@ def make_engine(url: str) -> Engine:
             # busy timeout instead of one failing half-way through its transaction.
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
-        @event.listens_for(engine, "handle_error")
-        def _busy(context):  # noqa: ANN001
-            # Still locked after the busy timeout, on any read or write: said in plain words.
-            if _is_busy(context.original_exception):
-                raise busy_error() from context.original_exception
-
+        _say_driver_errors(engine)
         return engine
     if url.startswith("sqlite"):
-        return create_engine(url)
+        return _say_driver_errors(create_engine(url))
     try:
         # The session's time zone is UTC whatever the server's (see _postgres_session).
         pg = {"connect_args": {"options": "-c TimeZone=UTC"}} if make_url(url).get_backend_name() == "postgresql" else {}
@@ -112,6 +107,43 @@ def make_engine(url: str) -> Engine:
         ) from exc
     if engine.dialect.name == "postgresql":
         _postgres_session(engine)
+    return _say_driver_errors(engine)
+
+
+_PROBLEM_CLASSES: dict[type, type] = {}
+
+
+def _problem(exc: DBAPIError) -> DatabaseProblem:
+    """The same error as a DatabaseProblem: an instance of both, so the store's own `except
+    IntegrityError` (and so on) still applies, and everyone above the store catches StoreError."""
+    kind = type(exc)
+    cls = _PROBLEM_CLASSES.get(kind)
+    if cls is None:
+        cls = _PROBLEM_CLASSES[kind] = type(f"Database{kind.__name__}", (DatabaseProblem, kind), {})
+    problem = cls.__new__(cls)
+    problem.__dict__.update(exc.__dict__)
+    problem.args = exc.args
+    orig = exc.orig if exc.orig is not None else exc
+    detail = (str(orig).strip().splitlines() or [orig.__class__.__name__])[0]
+    problem.message = (f"The database reported a problem ({orig.__class__.__name__}: {detail}). Nothing was "
+                       "changed; try again, and if it keeps happening tell whoever looks after the database.")
+    return problem
+
+
+def _say_driver_errors(engine: Engine) -> Engine:
+    """The one place driver errors become the store's: busy in plain words, the rest as DatabaseProblem."""
+
+    @event.listens_for(engine, "handle_error")
+    def _said(context):  # noqa: ANN001
+        if getattr(context, "is_pre_ping", False):
+            return  # the pool's liveness check reconnects by itself
+        exc = context.sqlalchemy_exception
+        if _is_busy(context.original_exception) and engine.dialect.name == "sqlite":
+            # Still locked after the busy timeout, on any read or write.
+            raise busy_error() from context.original_exception
+        if isinstance(exc, DBAPIError) and not isinstance(exc, DatabaseProblem):
+            raise _problem(exc) from context.original_exception
+
     return engine
 
 
