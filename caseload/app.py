@@ -36,6 +36,7 @@ from caseload.session import DataDate, Identity, load_identity, read_data_date
 from caseload.store.access import Role
 from caseload.store.db import describe, open_database, resolve_url
 from caseload.store.errors import StoreError, UnknownStaff
+from caseload.widgets.literal import show_controls, visible
 
 __all__ = ["CaseloadApp", "DataDate", "Identity", "create_app", "load_identity", "read_data_date", "run_app"]
 
@@ -112,6 +113,7 @@ class CaseloadApp(App[None]):
         notices: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        show_controls()
         self.engine = engine
         self.clock = clock
         self.config = config
@@ -135,6 +137,11 @@ class CaseloadApp(App[None]):
             self._notices.append(f"Your keymap in {self.config_path} names keys caseload does not have: "
                                  f"{', '.join(unknown)}. F1 shows each key's name; the rest of your keymap applies.")
         self.set_keymap({name: keys for name, keys in keymap.items() if name in known})
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",  # type: ignore[override]
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry names and reasons from the data: shown as they are, never read as markup."""
+        super().notify(visible(str(message)), title=visible(title), severity=severity, timeout=timeout, markup=markup)
 
     # The frame
 

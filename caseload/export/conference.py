@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import json
 from collections.abc import Sequence
 from typing import IO, Any
 
-from caseload.measures.rag import Rag
+from caseload.escaping import SHEET_NOTE, html_head, html_text, md_text, sheet_row
 from caseload.measures.conference import (
     REASON_ORDER, ActionLine, Agenda, AgendaItem, ConferenceSummary, SummaryItem, reason_rules,
 )
+from caseload.measures.rag import Rag
 
 INTERNAL = "Internal to the team: RAG ratings and plans are not for customers."
 PREPARE = ("what has been done so far", "the plan", "the expected off-flow date (or why it is not known)",
@@ -160,9 +160,9 @@ def _agenda_lines(it: AgendaItem) -> list[tuple[str, str]]:
 
 def write_agenda_markdown(a: Agenda, out: IO[str], *, named: bool, generated_at: dt.datetime,
                           generated_by: str) -> int:
-    out.write(f"# {_agenda_title(a)}\n\n")
+    out.write(f"# {md_text(_agenda_title(a))}\n\n")
     for k, v in _agenda_facts(a, named, generated_at, generated_by):
-        out.write(f"- **{k}:** {v}\n")
+        out.write(f"- **{k}:** {md_text(v)}\n")
     out.write("\nWhy a customer is on the agenda:\n\n")
     rules = reason_rules(a.approaching_days)
     for k in REASON_ORDER:
@@ -171,14 +171,14 @@ def write_agenda_markdown(a: Agenda, out: IO[str], *, named: bool, generated_at:
     if not a.items:
         out.write("\nNobody is on the agenda: no customer meets a rule on this date.\n")
     for n, it in enumerate(a.items, start=1):
-        out.write(f"\n## {n}. {customer_label(it.claim_id, it.customer_id, it.customer_name, named)}\n\n")
+        out.write(f"\n## {n}. {md_text(customer_label(it.claim_id, it.customer_id, it.customer_name, named))}\n\n")
         for k, v in _agenda_lines(it):
-            out.write(f"- **{k}:** {v}\n")
+            out.write(f"- **{k}:** {md_text(v)}\n")
         if it.open_actions:
             out.write("- **Actions from earlier conferences:**\n")
             for x in it.open_actions:
-                out.write(f"  - [ ] {_action_text(x)}, set {x.set_on.isoformat() if x.set_on else '-'}: "
-                          f"{_action_state(x)}\n")
+                out.write(f"  - [ ] {md_text(_action_text(x))}, set {x.set_on.isoformat() if x.set_on else '-'}: "
+                          f"{md_text(_action_state(x))}\n")
     return len(a.items)
 
 
@@ -198,8 +198,7 @@ ul { margin: .1em 0 .1em 1.2em; padding: 0; }
 """.strip()
 
 
-def _e(v: Any) -> str:
-    return html.escape(str(v), quote=True)
+_e = html_text
 
 
 def _dl(rows: Sequence[tuple[str, str]], cls: str = "facts") -> str:
@@ -207,8 +206,7 @@ def _dl(rows: Sequence[tuple[str, str]], cls: str = "facts") -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{_e(title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n{body}</body>\n</html>\n")
+    return "\n".join(html_head(title, f"\n{_CSS}\n")) + f"\n{body}</body>\n</html>\n"
 
 
 def write_agenda_html(a: Agenda, out: IO[str], *, named: bool, generated_at: dt.datetime, generated_by: str) -> int:
@@ -259,11 +257,11 @@ def _count_line(s: ConferenceSummary) -> str:
     return f"{c.discussed} discussed" + extra
 
 
-def _item_heading(it: SummaryItem, named: bool) -> str:
+def _item_heading(it: SummaryItem, named: bool, esc: Any = str) -> str:
     who = customer_label(it.claim_id, it.customer_id, it.customer_name, named)
     state = {"discussed": "discussed", "skipped": f"skipped: {_one_line(it.skip_reason)}",
              "pending": "not reached"}[it.status]
-    return f"{it.position + 1}. {who} ({state})"
+    return f"{it.position + 1}. {esc(f'{who} ({state})')}"
 
 
 def _item_lines(it: SummaryItem) -> list[tuple[str, str]]:
@@ -286,9 +284,9 @@ def write_summary_markdown(summaries: Sequence[ConferenceSummary], out: IO[str],
     for n, s in enumerate(summaries):
         if n:
             out.write("\n---\n\n")
-        out.write(f"# {_summary_title(s)}\n\n")
+        out.write(f"# {md_text(_summary_title(s))}\n\n")
         for k, v in _summary_facts(s):
-            out.write(f"- **{k}:** {v}\n")
+            out.write(f"- **{k}:** {md_text(v)}\n")
         out.write(f"- **Customers shown:** {'by name, customer id and claim id' if named else 'by claim id'}\n")
         out.write(f"- **Generated:** {_stamp(generated_at, generated_by)}\n- **Note:** {INTERNAL}\n\n")
         out.write("| " + " | ".join(label for _, label in COUNTS) + " |\n")
@@ -296,9 +294,9 @@ def write_summary_markdown(summaries: Sequence[ConferenceSummary], out: IO[str],
         out.write("| " + " | ".join(str(getattr(s.counts, k)) for k, _ in COUNTS) + " |\n\n")
         out.write(_count_line(s) + ".\n")
         for it in s.items:
-            out.write(f"\n## {_item_heading(it, named)}\n\n")
+            out.write(f"\n## {_item_heading(it, named, md_text)}\n\n")
             for k, v in _item_lines(it):
-                out.write(f"- **{k}:** {v}\n")
+                out.write(f"- **{k}:** {md_text(v)}\n")
     return sum(len(s.items) for s in summaries)
 
 
@@ -349,7 +347,7 @@ def write_summary_csv(summaries: Sequence[ConferenceSummary], out: IO[str], *, n
     w = csv.writer(out, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
     rows = csv_rows(summaries, named=named)
-    w.writerows(rows)
+    w.writerows(sheet_row(r) for r in rows)
     return len(rows)
 
 
@@ -368,6 +366,7 @@ def summary_metadata(summaries: Sequence[ConferenceSummary], *, named: bool, gen
         } for s in summaries],
         "customers": "named (name and customer id)" if named else "by claim id only",
         "note": INTERNAL,
+        "text_cells": SHEET_NOTE,
         "rows": sum(len(s.items) for s in summaries),
         "columns": CSV_DEFINITIONS,
         "generated_at": generated_at.isoformat(),

@@ -19,8 +19,9 @@ from typing import IO, Any
 
 from sqlalchemy import Connection
 
+from caseload.escaping import html_head, sheet_row
 from caseload.export.common import header
-from caseload.export.html import CSP, CSS, e
+from caseload.export.html import CSS, e
 from caseload.export.markdown import _table as md_table
 from caseload.export.markdown import md, soft
 from caseload.export.offflow import COLUMNS as OFFFLOW_COLUMNS
@@ -470,7 +471,7 @@ def build_report(conn: Connection, actor: Actor, name: str, q: FairnessQuery, *,
 def write_csv(report: Report, out: IO[str]) -> int:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(report.csv_columns)
-    w.writerows(report.csv_rows)
+    w.writerows(sheet_row(r) for r in report.csv_rows)
     return len(report.csv_rows)
 
 
@@ -507,10 +508,7 @@ NUM = ' class="num"'
 
 def write_html(report: Report, out: IO[str]) -> int:
     title = TITLES[report.name]
-    h = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-         f"<title>{e(title)} as at {e(report.meta['as_at'])}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-         f"<h1>{e(title)}</h1>", '<dl class="meta">']
+    h = [*html_head(f"{title} as at {report.meta['as_at']}", CSS), f"<h1>{e(title)}</h1>", '<dl class="meta">']
     h += [f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in _header_rows(report)]
     h += ["</dl>", '<p class="legend">Internal to the team: nothing here ranks advisers or customers; groups are in '
                    "name order.</p>"]

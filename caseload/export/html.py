@@ -3,15 +3,16 @@ printable on A4."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import IO, Any
 
+from caseload.escaping import CSP as ESCAPING_CSP
+from caseload.escaping import html_head, html_text
 from caseload.export.common import CHECK, CROSS, TITLE, Cell, Group, group_heading, groups, header, rules
 from caseload.export.offflow import DEFINITIONS
 from caseload.store.offflow import OffflowResult
 
 # Nothing may load from anywhere: the policy makes a stray reference inert rather than a leak.
-CSP = "default-src 'none'; style-src 'unsafe-inline'"
+CSP = ESCAPING_CSP
 
 CSS = """
 :root { color-scheme: light; }
@@ -53,8 +54,7 @@ _STYLES = [("", "circle", "#1f4e79"), ("6 3", "square", "#7a3b00"), ("2 2", "tri
            ("8 3 2 3", "diamond", "#5b2a6e")]
 
 
-def e(text: Any) -> str:
-    return escape(str(text), quote=True)
+e = html_text  # the one escape for every HTML export
 
 
 def _cell_html(c: Cell) -> str:
@@ -213,16 +213,7 @@ def chart(result: OffflowResult, g: Group, heading: str) -> str:
 def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int:
     """Write the summary; returns the number of contract rows shown."""
     h = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(TITLE)} as at {e(meta['as_at'])}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
+        *html_head(f"{TITLE} as at {meta['as_at']}", CSS),
         f"<h1>{e(TITLE)}</h1>",
         '<dl class="meta">',
     ]

@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 from typing import IO, Any
 
+from caseload.escaping import md_text
 from caseload.export.common import CHECK, CROSS, TITLE, group_heading, groups, header, rules
 from caseload.export.offflow import DEFINITIONS
 from caseload.store.offflow import OffflowResult
 
-_SPECIAL = re.compile(r"([\\`*_\[\]|#]|<(?=[A-Za-z/!?]))")
 _SOFT = re.compile(r"([\\`*\[\]|]|<(?=[A-Za-z/!?]))")
 
 
-def md(text: str) -> str:
-    """Escape a name from the data (a team, an office) so it cannot break a table or turn into markup."""
-    return _SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+md = md_text  # a name from the data (a team, an office): it cannot break a table or turn into markup
 
 
 def soft(text: str) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import IO, Any
 
+from caseload.escaping import SHEET_NOTE, sheet_row
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import suppressed, truncated_pct
 from caseload.store.offflow import OffflowResult
@@ -66,7 +67,7 @@ def write_csv(result: OffflowResult, out: IO[str]) -> int:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(COLUMNS)
     for row in result.rows:
-        w.writerow(row_values(result, row))
+        w.writerow(sheet_row(row_values(result, row)))
     return len(result.rows)
 
 
@@ -91,6 +92,7 @@ def metadata(result: OffflowResult, *, generated_at: dt.datetime, generated_by: 
         "suppression": ({"applies": True, "counts_below": result.suppress_below, "shown_as": f"<{result.suppress_below}"}
                         if result.suppressed else {"applies": False, "counts_below": result.suppress_below}),
         "rates": "truncated to 2 decimals, never rounded up; computed from integer counts",
+        "text_cells": SHEET_NOTE,
         "destinations_confirmed_by_advisers": result.confirmed_destinations,
         "scope": result.scope,
         "source_import": None if latest is None else {

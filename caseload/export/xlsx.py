@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from caseload.escaping import SHEET_NOTE, xlsx_append, xlsx_cell
 from caseload.export.common import EXTRA_COLUMNS, EXTRA_DEFINITIONS, TITLE, Cell, cells, rules
 from caseload.export.offflow import COLUMNS, DEFINITIONS
 from caseload.store.offflow import OffflowResult
@@ -58,7 +59,7 @@ def _extra(c: Cell) -> list[str]:
 
 def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
     head = list(COLUMNS) + list(EXTRA_COLUMNS)
-    ws.append(head)
+    xlsx_append(ws, head)
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
@@ -66,7 +67,7 @@ def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
     col = {name: i + 1 for i, name in enumerate(head)}
     for r, c in enumerate(cells(result), start=2):
         for name, text in zip(head, c.values + _extra(c)):
-            cell = ws.cell(row=r, column=col[name], value=_typed(name, text))
+            cell = xlsx_cell(ws.cell(row=r, column=col[name]), _typed(name, text))
             if name == "rate_pct" and cell.value is not None:
                 cell.number_format = "0.00"
             elif name in DATE_COLUMNS and cell.value is not None:
@@ -88,21 +89,23 @@ def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
 
 
 def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
-    ws.append(["term", "definition"])
+    xlsx_append(ws, ["term", "definition"])
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for name, text in list(DEFINITIONS.items()) + list(EXTRA_DEFINITIONS.items()):
-        ws.append([name, text])
+        xlsx_append(ws, [name, text])
     ws.append([])
-    ws.append(["rule", "how it is applied"])
+    xlsx_append(ws, ["rule", "how it is applied"])
     for cell in ws[ws.max_row]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
-    ws.append(["meets_target fill", "green fill with the text yes when the target is met, red fill with the text no "
+    xlsx_append(ws, ["meets_target fill", "green fill with the text yes when the target is met, red fill with the text no "
                                     "when it is missed; the text always says it, the fill only repeats it"])
     for name, text in rules(meta):
-        ws.append([name, text])
+        xlsx_append(ws, [name, text])
+    xlsx_append(ws, ["text cells", SHEET_NOTE.replace("a leading apostrophe (')", "a quote prefix (the apostrophe "
+                                                      "of a typed-in text cell)")])
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 110
@@ -128,12 +131,12 @@ def flatten(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _metadata(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
-    ws.append(["key", "value"])
+    xlsx_append(ws, ["key", "value"])
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for k, v in flatten(meta):
-        ws.append([k, v if isinstance(v, (int, str)) else str(v)])
+        xlsx_append(ws, [k, v if isinstance(v, (int, str)) else str(v)])
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 100

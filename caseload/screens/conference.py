@@ -35,6 +35,7 @@ from caseload.store.access import Actor, Role
 from caseload.store.conference import ConferenceDetail, ItemDetail
 from caseload.store.errors import StoreError
 from caseload.widgets.conference_item import action_text, context_text, record_text, short_reasons
+from caseload.widgets.literal import literal
 from caseload.widgets.rag import rag_word
 from caseload.widgets.table import KeyedTable
 from caseload.widgets.ticks import Tick, TickList
@@ -137,7 +138,9 @@ class AgendaTable(KeyedTable):
 
 
 class FormLabel(Label):
-    pass
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        kwargs.setdefault("markup", False)
+        super().__init__(*args, **kwargs)
 
 
 class ConferenceScreen(BackScreen):
@@ -225,8 +228,8 @@ class ConferenceScreen(BackScreen):
         with Horizontal(id="conference-body"):
             yield AgendaTable(id="agenda")
             with VerticalScroll(id="item-pane"):
-                yield Static("Loading the agenda…", id="item-context")
-                yield Static("", id="item-record")
+                yield Static("Loading the agenda…", id="item-context", markup=False)
+                yield Static("", id="item-record", markup=False)
                 with Vertical(id="item-form"):
                     yield Static("Record this customer", id="form-title", markup=False)
                     yield FormLabel("What has been done so far (required)")
@@ -396,7 +399,7 @@ class ConferenceScreen(BackScreen):
         earlier = self.query_one("#f-earlier", TickList)
         earlier.clear_options()
         open_actions = [a for a in item.earlier_actions if a.status == "open"]
-        earlier.add_options([Selection(f"{action_text(a)}, set {a.set_on.isoformat() if a.set_on else '—'}",
+        earlier.add_options([Selection(literal(f"{action_text(a)}, set {a.set_on.isoformat() if a.set_on else '—'}"),
                                        a.id, False) for a in open_actions])
         earlier.display = bool(open_actions)
         if open_actions:

@@ -121,7 +121,7 @@ class SummaryScreen(BackScreen):
             yield Static("Loading…", id="summary-head", markup=False)
             yield Static("", id="summary-counts", markup=False)
             yield Static("", id="summary-detail", markup=False)
-            yield Static("", id="summary-items")
+            yield Static("", id="summary-items", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#summary-body").focus()

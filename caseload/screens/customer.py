@@ -241,7 +241,7 @@ class CustomerScreen(BackScreen):
         self.view: CustomerView | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Static("Loading…", id="customer-head")
+        yield Static("Loading…", id="customer-head", markup=False)
         yield ClaimsTable(id="customer-claims", zebra_stripes=False)
         yield ClaimClock("", id="customer-clock")
         yield TimelineTable(id="timeline")

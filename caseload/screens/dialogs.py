@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from sqlalchemy import Connection
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +28,7 @@ from caseload.measures.destinations import END_REASONS, category
 from caseload.store.access import Actor
 from caseload.store.errors import DatabaseBusy, StoreError
 from caseload.store.records import CONTACT_KINDS, DESTINATION_SOURCES
+from caseload.widgets.literal import literal
 from caseload.widgets.table import KeyedTable
 
 if TYPE_CHECKING:
@@ -358,8 +360,8 @@ class ContactDialog(EditDialog):
                   **values["changes"])
 
 
-def _owner_options(owners: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(f"{name or sid} ({sid})", sid) for sid, name in owners]
+def _owner_options(owners: Sequence[tuple[str, str]]) -> list[tuple[Text, str]]:
+    return [(literal(f"{name or sid} ({sid})"), sid) for sid, name in owners]
 
 
 class ActionDialog(EditDialog):

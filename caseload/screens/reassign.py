@@ -20,6 +20,7 @@ from caseload.screens.dialogs import EditDialog, Invalid, _label, parse_date, re
 from caseload.store.access import Actor
 from caseload.store.errors import StoreError
 from caseload.store.reassign import ClaimFilter, CoverRow
+from caseload.widgets.literal import literal
 
 # The filters the dialog offers (the command line combines any of them).
 FILTERS: tuple[tuple[str, ClaimFilter], ...] = (
@@ -70,7 +71,7 @@ class ReassignDialog(EditDialog):
         yield Select([(label, i) for i, (label, _) in enumerate(FILTERS)], value=0, allow_blank=False,
                      id="reassign-filter", compact=True)
         yield _label("To (shared out evenly in claim-start order)")
-        yield SelectionList[str](*[(_who(sid, n), sid) for sid, n in self.colleagues], id="reassign-to",
+        yield SelectionList[str](*[(literal(_who(sid, n)), sid) for sid, n in self.colleagues], id="reassign-to",
                                  compact=True)
         yield Static("Reading the caseload…", id="reassign-preview", markup=False)
         yield _label("Reason (required; kept on each claim's record)")
@@ -163,7 +164,7 @@ class CoverDialog(EditDialog):
         yield _label("Arrange new cover, or end a current one")
         yield Select([("New cover", self.NEW)], value=self.NEW, allow_blank=False, id="cover-which", compact=True)
         yield _label("Covered by")
-        yield Select([(_who(sid, n), sid) for sid, n in self.colleagues], id="cover-by", compact=True,
+        yield Select([(literal(_who(sid, n)), sid) for sid, n in self.colleagues], id="cover-by", compact=True,
                      prompt="Choose the colleague")
         yield _label("From (YYYY-MM-DD)")
         yield Input(self.today().isoformat(), id="cover-from", compact=True)

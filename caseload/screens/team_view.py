@@ -340,7 +340,7 @@ class ExplainScreen(ModalScreen[None]):
         head.append(f"Rule set {e.rule_set}: {e.rule_set_description}. The confirmed destination, where an adviser "
                     "recorded one, takes the place of the extract's reason in the reason-based figures.")
         with Vertical(id="explain-box"):
-            yield Static(head, id="explain-head")
+            yield Static(head, id="explain-head", markup=False)
             yield KeyedTable(id="explain-table")
             yield Static("escape closes", id="explain-foot")
 
@@ -459,11 +459,11 @@ class TeamViewScreen(FiguresScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Reading the figures…", id="team-status", markup=False)
-        yield Static("", id="team-groups")
+        yield Static("", id="team-groups", markup=False)
         with TabbedContent(id="team-tabs", initial="cohorts"):
             with TabPane("1 Cohorts", id="cohorts"):
                 yield CohortMatrix(id="team-matrix")
-                yield Static("", id="team-detail")
+                yield Static("", id="team-detail", markup=False)
                 yield Static(
                     "✓ Green meets, ✗ Red misses the expected level · interim: can still rise; need N: off-flows "
                     "still needed · emp: into employment · e explains", id="team-legend", markup=False)

@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sa_text
 
 from caseload.clock import Clock
+from caseload.escaping import sheet_row, unguard
 from caseload.measures.destinations import BENEFITS, END_REASONS
 from caseload.store import schema, summary
 from caseload.store.access import Actor
@@ -73,6 +74,9 @@ _DATE_OR_EMPTY = r"^(\d{4}-\d{2}-\d{2})?$"
 # A value that str.strip() would change, in values joined by NUL: whitespace followed by NUL or the
 # end, or preceded by NUL or the start (written to begin with \s, which the regex engine scans for fast).
 _PADDED = re.compile(r"\s(?:(?![^\0])|(?<![^\0]\s))")
+# In the same joined values: a control character, or a value guarded against formulas ('=...): both go
+# the long way, which names the first and reads the second back as it was.
+_NOT_QUICK = re.compile(r"[\x01-\x08\x0b-\x1f\x7f-\x9f]|(?:^|\0)'[=+\-@\t\r]")
 
 Req = Annotated[str, StringConstraints(min_length=1)]
 ReqDate = Annotated[str, StringConstraints(min_length=1, pattern=_DATE)]
@@ -203,7 +207,7 @@ class _RejectsWriter:
     def add(self, values: list[str], line: int, reason: str) -> None:
         self.count += 1
         if self._f is not None:
-            self._w.writerow([*values, line, reason])
+            self._w.writerow(sheet_row([*values, line, reason]))
 
     def finish(self) -> None:
         if self._f is not None:
@@ -283,12 +287,36 @@ def _facts(row: ExtractRow, as_at: dt.date) -> tuple[tuple[Any, ...], list[Probl
     return (start, end, dob, benefit, reason), problems
 
 
+# A field may hold tab and newline; any other control character (ESC starts the terminal's escape
+# sequences) is a bad row, named, never stored (docs/decisions.md, "Hostile text").
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# A value the rejects file guarded against spreadsheet formulas ('=...), read back as it was.
+_GUARDED = re.compile(r"(?:^|\n)'[=+\-@\t\r]")
+
+
+def _control_problems(header: list[str], values: list[str]) -> list[Problem]:
+    out = []
+    for column, value in zip(header, values):
+        found = _CONTROL.search(value)
+        if found:
+            code = ord(found.group())
+            out.append(Problem(0, column, f"holds a control character (U+{code:04X}) at position {found.start() + 1}; "
+                                          "remove control characters from the extract and import it again"))
+    return out
+
+
 def _checked_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dict):  # noqa: ANN202
     """A row's staging values and its problems, every one in words (ExtractRow, then _facts)."""
     day = schema.day_number
     validate = ExtractRow.model_validate
+    control, guarded = _CONTROL, _GUARDED
 
     def checked(values: list[str], line: int) -> tuple[tuple[Any, ...] | None, list[Problem]]:
+        joined = "\n".join(values)
+        if control.search(joined):
+            return None, _control_problems(header, values)
+        if "'" in joined and guarded.search(joined):
+            values = [unguard(v) for v in values]
         try:
             row = validate(dict(zip(header, values)))
         except ValidationError as exc:
@@ -357,7 +385,8 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
         vals = [*values, ""]
         (claim_id, customer_id, benefit, claim_start, adviser_id, name, dob, nino, sex, disability, ethnicity,
          claim_end, end_reason, adviser_name, team, office) = fields = [vals[i] for i in pick]
-        if _PADDED.search("\0".join(fields)):
+        joined = "\0".join(fields)
+        if _PADDED.search(joined) or _NOT_QUICK.search(joined) or joined.count("\0") != 15:  # a NUL in a value
             return None
         if not (claim_id and customer_id and adviser_id) or (benefit := benefits.get(benefit.upper())) is None:
             return None
