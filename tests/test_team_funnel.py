@@ -54,13 +54,15 @@ async def test_a_team_leaders_funnel_has_each_team_pooled_as_the_roll_up_counts(
         assert [p.name for p in chart.points] == sorted(p.name for p in chart.points)  # name order, never ranked
         assert f"{milestone}-week" in chart.title_text and period.label in chart.title_text
         key = plain(screen.query_one("#funnel-key", Static)).splitlines()
-        assert key[0].startswith("▸ 1 " + chart.points[0].name)
-        assert all(p.name in line for p, line in zip(chart.points, key))
+        assert key[0] == "▸1 " + chart.points[0].name
+        first = chart.points[0]
+        assert key[1].startswith(f"  {first.offflows}/{first.size} {first.rate_pct}% {first.verdict.short}")
+        assert [line[1:] for line in key[::2]] == [f"{i + 1} {p.name}" for i, p in enumerate(chart.points)]
         # → moves the choice; m moves through the milestones.
         await pilot.press("right")
         await settle(pilot)
         assert chart.selected == 1
-        assert plain(screen.query_one("#funnel-key", Static)).splitlines()[1].startswith("▸ 2 ")
+        assert plain(screen.query_one("#funnel-key", Static)).splitlines()[2].startswith("▸2 ")
         await pilot.press("m")
         await settle(pilot)
         assert f"{screen.data.milestones[1]}-week" in chart.title_text
@@ -123,8 +125,8 @@ async def test_the_curve_follows_the_group_and_the_equality_group(make_app, demo
         assert shown.points == want.points and shown.label == f"office {office.name}"
         key = plain(screen.query_one("#curve-key", Static))
         p13 = want.points[13]
-        assert f"13 weeks {p13.offflow_pct}% off" in key
-        assert f"wk 0: {want.points[0].at_risk}" in key and f"wk 52: {want.points[52].at_risk}" in key
+        assert f"13 wk {p13.offflow_pct}%" in key
+        assert f"wk 0 {want.points[0].at_risk}" in key and f"wk 52 {want.points[52].at_risk}" in key
         # g: the first team's curve.
         await pilot.press("g")
         await settle(pilot)

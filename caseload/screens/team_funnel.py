@@ -27,9 +27,9 @@ from caseload.widgets.cohort_matrix import CellKey
 from caseload.widgets.funnel_chart import FunnelChart, funnel_key
 from caseload.widgets.offflow_curve import OffflowCurve, curve_key
 
-FUNNEL_HELP = ("Funnel (4 or u): each unit at its cohort size and rate for the period and milestone under the "
-               "matrix cursor (m: milestone), with the expected level and its 95% (dotted) and 99.8% (solid) "
-               "limits; ● final, ○ interim, ◉ chosen (←/→), enter explains it. Name order, never ranked.")
+FUNNEL_HELP = ("Funnel (4 or u): each unit, drawn as its label, at its cohort size and rate for the matrix "
+               "cursor's period and milestone (m: milestone); the expected level, its 95% (dotted) and 99.8% "
+               "(solid) limits. ←/→ choose, enter explains. Name order, never ranked.")
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,18 @@ class FunnelCurveMixin:
     _curve_result: CurveResult | None = None
     _equality_options: list | None = None
     _equality_index: int = -1  # -1: the whole group, else an index into _equality_options
+
+    # The funnel and curve tabs stay out of the tab bar until asked for (4, u or 5), so the team view
+    # reads as before for whoever does not use them.
+
+    def hide_extra_tabs(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        for tab in ("funnel", "curve"):
+            tabs.hide_tab(tab)
+
+    def reveal_tab(self, tab: str) -> None:
+        if tab in ("funnel", "curve"):
+            self.query_one(TabbedContent).show_tab(tab)
 
     # The funnel
 
@@ -198,8 +210,7 @@ class FunnelCurveMixin:
         text = Text(no_wrap=True, overflow="ellipsis")
         actor = self.actor
         if actor is None or actor.role is not Role.TEAM_LEADER:
-            text.append("g: office or team · the share still on benefit at each week (Kaplan-Meier: claims still "
-                        "open count until their last week)", style="dim")
+            text.append("g: office or team · share still on benefit by week (Kaplan-Meier)", style="dim")
             return text
         opts = self._equality_options or []
         text.append("Equality group (y): ", style="bold")
@@ -222,5 +233,6 @@ class FunnelCurveMixin:
         if self._equality_index >= len(self._equality_options):
             self._equality_index = -1
         if not self.curve_tab_active():
-            self.query_one(TabbedContent).active = "curve"
+            self.action_show_tab("curve")  # activating the tab reads the curve
+            return
         self.load_curve()

@@ -446,7 +446,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         Binding("r", "refresh", "Refresh", show=False, id="team_view_refresh"),
         Binding("f", "app.fairness", "Fairness", id="team_view_fairness"),
         Binding("4", "show_tab('funnel')", "Funnel", show=False, id="team_view_tab_funnel"),
-        Binding("u", "show_tab('funnel')", "Funnel", id="team_view_funnel"),
+        Binding("u", "show_tab('funnel')", "Funnel", show=False, id="team_view_funnel"),
         Binding("5", "show_tab('curve')", "Curve", show=False, id="team_view_tab_curve"),
         Binding("m", "funnel_milestone", "Milestone", show=False, id="team_view_funnel_milestone"),
         Binding("y", "equality_group", "Equality group", show=False, id="team_view_equality"),
@@ -462,9 +462,10 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
     #trend-legend, #advisers-note { height: auto; padding: 0 1; color: $text-muted; }
     #team-advisers { height: 1fr; }
     #funnel-row { height: 1fr; }
-    #funnel-key { width: 44; height: 1fr; padding: 0 1; }
-    #funnel-legend, #curve-groups { height: auto; padding: 0 1; color: $text-muted; }
-    #curve-key { height: 2; padding: 0 1; }
+    #funnel-key { width: 41; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    #funnel-legend { height: auto; padding: 0 1; color: $text-muted; }
+    #curve-groups { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    #curve-key { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class Explained(Message):
@@ -509,6 +510,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         actor = self.actor
         if actor is None or actor.role is not Role.TEAM_MANAGER:
             self.query_one(TabbedContent).hide_tab("advisers")
+        self.hide_extra_tabs()
         table = self.query_one("#team-advisers", KeyedTable)
         for key, label in (("name", "Adviser"), ("size", "Caseload"), ("rag", "RAG mix"),
                            ("approaching", "Approaching 13/26/52w")):
@@ -662,6 +664,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         if tab == "advisers" and (self.actor is None or self.actor.role is not Role.TEAM_MANAGER):
             self.notify("The advisers' figures are for their team manager.")
             return
+        self.reveal_tab(tab)
         tabs.active = tab
         target = {"cohorts": "#team-matrix", "advisers": "#team-advisers", "funnel": "#team-funnel"}.get(tab)
         if target:

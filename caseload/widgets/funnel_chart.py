@@ -2,10 +2,11 @@
 rate) for one cohort period and milestone, with the expected level and its 95% and 99.8% limit
 curves, drawn by plotext as the trend chart is (textual-plotext).
 
-Points are numbered in name order and the key beside the chart lists them in that order with their
-counts and verdict: never ranked, never colour alone (final points filled, interim hollow; 95% limits
-dotted, 99.8% limits a braille line; the selected point is a ◉ and is marked in the key). Left/right
-(or up/down) choose a point, enter asks for its explain list.
+Each point is drawn as its label (1-9, then letters), given in name order, and the key beside the
+chart lists them in that order with their counts, verdict and whether final or interim: never
+ranked, never colour alone (95% limits dotted, 99.8% limits a braille line; the chosen point is
+coloured and marked ▸ in the key). Left/right (or up/down) choose a point, enter asks for its
+explain list.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from textual_plotext import PlotextPlot
 import caseload.widgets.trend_chart  # noqa: F401  (plotext's drawing order made stable)
 from caseload.measures.funnel import FunnelPoint, common_target, limit_curves
 
-FINAL, INTERIM, SELECTED = "●", "○", "◉"
+LABELS = "123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def label_of(i: int) -> str:
+    """A point's one-character label (its marker on the plot): 1-9, then a-z and A-Z, then +."""
+    return LABELS[i] if i < len(LABELS) else "+"
 
 
 def axis_end(n: int) -> int:
@@ -43,7 +49,14 @@ def funnel_key(points: Sequence[FunnelPoint], selected: int | None) -> Text:
         if i:
             text.append("\n")
         mark = "▸" if i == selected else " "
-        text.append(f"{mark}{i + 1:>2} {p.label}", style="reverse bold" if i == selected else "")
+        style = "reverse bold" if i == selected else ""
+        text.append(f"{mark}{label_of(i)} {p.name}", style=style)
+        v = p.verdict
+        detail = f"  {p.offflows}/{p.size} {p.rate_pct}%"
+        if v is not None:
+            detail += f" {v.short}"
+        detail += ", final" if p.status == "final" else ", interim"
+        text.append("\n" + detail, style=style)
     return text
 
 
@@ -124,7 +137,10 @@ class FunnelChart(PlotextPlot):
                 xs = [n for n, _ in line]
                 ys = [max(0.0, min(100.0, r)) for _, r in line]
                 plt.plot(xs, ys, marker="braille" if "998" in which else "dot", color="gray")
-        for i, p in enumerate(self.points):
-            marker = SELECTED if i == self.selected else (FINAL if p.status == "final" else INTERIM)
-            plt.scatter([p.size], [p.rate], marker=marker, color="cyan+" if i == self.selected else "default")
-            plt.text(str(i + 1), p.size, min(97.0, p.rate + 6), color="default", alignment="center")
+        # Each point is drawn as its label, so a point and its name in the key can never be mixed up;
+        # the chosen one is drawn last (on top) and in a colour, and marked ▸ in the key.
+        order = [i for i in range(len(self.points)) if i != self.selected] + (
+            [self.selected] if self.selected is not None else [])
+        for i in order:
+            p = self.points[i]
+            plt.scatter([p.size], [p.rate], marker=label_of(i), color="cyan+" if i == self.selected else "default")

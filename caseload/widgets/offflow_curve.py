@@ -30,17 +30,17 @@ def curve_key(result: CurveResult | None) -> Text:
     for w in MARKS:
         p = result.mark(w)
         if p is not None and result.shown(p):
-            marks.append(f"{w} weeks {p.offflow_pct}% off ({p.share_text} still on)")
+            marks.append(f"{w} wk {p.offflow_pct}%")
         else:
-            marks.append(f"{w} weeks –")
+            marks.append(f"{w} wk –")
     text.append("Off benefit by ", style="bold")
     text.append(" · ".join(marks))
     text.append("\n")
     text.append("At risk ", style="bold")
-    text.append(" · ".join(f"wk {w}: {result.row_values(p)[1]}" for w in AT_RISK_WEEKS
+    text.append(" · ".join(f"wk {w} {result.row_values(p)[1]}" for w in AT_RISK_WEEKS
                            if (p := result.mark(w)) is not None))
     if result.suppressed:
-        text.append(f" · counts under {result.suppress_below} show as <{result.suppress_below}")
+        text.append(f" · under {result.suppress_below} shows <{result.suppress_below}")
     return text
 
 
