@@ -97,6 +97,25 @@ def build_parser() -> argparse.ArgumentParser:
                      help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file)")
     off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
 
+    cu = exp_sub.add_parser(
+        "curve", parents=[common], help="time to off-flow: the share still on benefit each week",
+        description="The time-to-off-flow curve of the cohorts of the chosen periods: for each week 0-104 the "
+                    "claims at risk, ended and censored and the Kaplan-Meier share still on benefit. For the "
+                    "whole scope, or one --office, --team or equality --group (suppressed under 5). The "
+                    "metadata goes to OUTPUT.meta.json (to stderr with --output -).",
+    )
+    _period_options(cu)
+    cu.add_argument("--benefit", metavar="NAME", help="only claims of this benefit (JSA, ESA, UC, IS, IB)")
+    cu.add_argument("--attribution", choices=["onflow", "current"], default=None,
+                    help="credit cohorts to the holder at claim start (onflow) or now (current)")
+    cu.add_argument("--office", metavar="NAME", help="only this office's claims")
+    cu.add_argument("--team", metavar="NAME", help="only this team's claims")
+    cu.add_argument("--group", metavar="CHARACTERISTIC=VALUE",
+                    help="only one equality group: age_band=25-49, sex=F, disability=Y, ethnicity=... "
+                         "(withheld under 5 claims; counts under 5 show as <5)")
+    cu.add_argument("--format", default="csv", choices=["csv"], help="csv (metadata in OUTPUT.meta.json)")
+    cu.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
+
     ag = exp_sub.add_parser(
         "agenda", parents=[common], help="a caseload conference agenda, in advance",
         description="The agenda of an adviser's caseload conference on a date, printable, for the adviser "
@@ -288,6 +307,13 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
             as_at=args.as_at,
         )
         result = offflow(conn, actor, q)
+        survival = None
+        if args.format == "html":
+            from caseload.store.survival import CurveQuery, curve
+
+            survival = curve(conn, actor, CurveQuery(
+                cohort=q.cohort, first=q.first, last=q.last, last_n=q.last_n, benefit=q.benefit,
+                attribution=q.attribution, as_at=result.as_at))
     meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
     if args.format != "csv":
         # XLSX, Markdown and HTML carry their metadata inside the file, so there is no sidecar.
@@ -309,7 +335,11 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
             from caseload.export.html import write_html
             from caseload.export.markdown import write_markdown
 
-            write = write_markdown if args.format == "md" else write_html
+            if args.format == "md":
+                write = write_markdown
+            else:
+                def write(result, out, meta):  # noqa: ANN001, ANN202
+                    return write_html(result, out, meta, curve=survival)
             if args.output == "-":
                 # The markers (✓ ✗) and the HTML's declared charset need UTF-8 whatever the console's code page.
                 if hasattr(sys.stdout, "reconfigure"):
@@ -331,8 +361,52 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
+def _curve_query(args: argparse.Namespace, conf, cohort: str | None = None):  # noqa: ANN001, ANN202
+    from caseload.measures.cohorts import CohortKind
+    from caseload.store.survival import CurveQuery
+
+    group = None
+    if getattr(args, "group", None):
+        name, sep, value = args.group.partition("=")
+        if not sep or not value:
+            raise StoreError(f"--group takes CHARACTERISTIC=VALUE, like sex=F or age_band=25-49 (not {args.group!r}).")
+        group = (name.strip().replace("-", "_"), value.strip())
+    return CurveQuery(
+        cohort=CohortKind(cohort or args.cohort or conf.cohort_kind), first=args.first, last=args.last,
+        last_n=args.last_n, benefit=args.benefit.upper() if args.benefit else None,
+        attribution=args.attribution or conf.attribution, as_at=args.as_at,
+        office=getattr(args, "office", None), team=getattr(args, "team", None), group=group,
+    )
+
+
+def cmd_export_curve(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.export.curve import metadata, write_csv
+    from caseload.export.offflow import write_metadata
+    from caseload.store import settings as settings_mod
+    from caseload.store.survival import curve
+
+    engine, actor = _open(args, clock)
+    with engine.connect() as conn:
+        conf = settings_mod.load(conn)
+        result = curve(conn, actor, _curve_query(args, conf))
+    meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
+    if result.withheld:
+        print(f"{result.label}: fewer than {result.suppress_below} claims, so the curve is withheld "
+              "(the header and metadata are written).", file=sys.stderr)
+    if args.output == "-":
+        write_csv(result, sys.stdout)
+        write_metadata(meta, sys.stderr)
+        return 0
+    out = Path(args.output)
+    meta_path = out.with_name(out.name + ".meta.json")
+    _write_atomic(out, lambda f: write_csv(result, f))
+    _write_atomic(meta_path, lambda f: write_metadata(meta, f))
+    print(f"Wrote {len(result.points)} weeks to {out} and the metadata to {meta_path}.", file=sys.stderr)
+    return 0
+
+
 def cmd_export(args: argparse.Namespace, clock: Clock) -> int:
-    return {"offflow": cmd_export_offflow, "agenda": cmd_export_agenda,
+    return {"offflow": cmd_export_offflow, "agenda": cmd_export_agenda, "curve": cmd_export_curve,
             "conference": cmd_export_conference}.get(args.what, cmd_export_fairness)(args, clock)
 
 

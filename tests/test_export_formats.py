@@ -22,7 +22,7 @@ from caseload.clock import FixedClock
 from caseload.export.common import EXTRA_COLUMNS
 from caseload.export.html import write_html
 from caseload.export.markdown import write_markdown
-from caseload.export.offflow import COLUMNS, DEFINITIONS, metadata, row_values, write_csv
+from caseload.export.offflow import COLUMNS, DEFINITIONS, LIMIT_COLUMNS, metadata, row_values, write_csv
 from caseload.export.xlsx import write_xlsx
 from caseload.measures.cohorts import CohortKind
 from caseload.store.access import ADMIN
@@ -218,15 +218,20 @@ def test_xlsx_summary_has_the_csv_values_a_frozen_header_fills_and_markers(tmp_p
     ws = wb["Summary"]
     assert wb.sheetnames == ["Summary", "Definitions", "Metadata"]
     assert ws.freeze_panes == "A2"
-    assert [c.value for c in ws[1]] == list(COLUMNS) + list(EXTRA_COLUMNS)
-    # Every contract value equals the CSV's, typed: counts are integers, the rate a truncated number.
+    # The control limits and the verdict sit beside the Red/Green (meets_target), before the status.
+    at = COLUMNS.index("meets_target") + 1
+    head = list(COLUMNS[:at]) + list(LIMIT_COLUMNS) + list(COLUMNS[at:]) + list(EXTRA_COLUMNS)
+    assert [c.value for c in ws[1]] == head
+    # Every CSV value equals the workbook's, typed: counts are integers, the rate a truncated number.
     expected = csv_rows(result)
     assert len(rows) == len(expected) == 6
+    xl_idx = {c: i for i, c in enumerate(head)}
     for got_row, want, xl in zip(rows, expected, ws.iter_rows(min_row=2)):
         # The CSV guards "=Mill..." with an apostrophe; the XLSX cell is that text as a quote-prefixed string.
-        assert {c: as_csv_text(c, xl[IDX[c]]) for c in COLUMNS} == {c: unguard(v) for c, v in want.items()}
+        assert {c: as_csv_text(c, xl[xl_idx[c]]) for c in (*COLUMNS, *LIMIT_COLUMNS)} == {
+            c: unguard(v) for c, v in want.items()}
         assert isinstance(got_row["cohort_size"], int) and isinstance(got_row["offflows"], int)
-        group = xl[IDX["group"]]
+        group = xl[xl_idx["group"]]
         assert group.data_type == "s" and group.quotePrefix == (group.value == TEAM_B)
     # Team A, 6 of 9 at 13 weeks: 66.66 (never 66.67), met: green fill and the word "yes"; small n noted.
     a13 = rows[3]
@@ -248,7 +253,7 @@ def test_xlsx_summary_has_the_csv_values_a_frozen_header_fills_and_markers(tmp_p
     assert ws["B2"].data_type == "s"  # text, not a formula
 
     terms = {r[0].value: r[1].value for r in wb["Definitions"].iter_rows(min_row=2) if r[0].value}
-    for column in (*COLUMNS, *EXTRA_COLUMNS):
+    for column in (*COLUMNS, *LIMIT_COLUMNS, *EXTRA_COLUMNS):
         assert terms[column]
     assert "truncated" in terms["rate_pct"]
     for rule in ("Truncated rates", "Exact target comparison", "Final and interim", "Small n", "Suppression",
@@ -299,12 +304,12 @@ def test_markdown_header_matrix_and_destinations_match_the_csv(tmp_path):
     sections = md_sections(text)
     # Groups in code-point order, the name escaped so it stays text.
     assert list(sections)[:2] == ["team: =Mill \\<b> & Co", "team: Team A"]
-    matrix, dest = sections["team: Team A"]
+    matrix, dest, *_ = sections["team: Team A"]
     assert matrix[0] == ["Cohort", "13 weeks", "26 weeks", "52 weeks"]
     assert matrix[1] == ["2025-06 (2025-06-01 to 2025-06-30)", "6/9 66.66% ✓ meets 56% · small n",
                          "6/9 66.66% ✗ misses 78% · needs 2 · small n",
                          "6/9 66.66% ✗ misses 92% · interim: 9 not yet at 52 weeks, needs 3 · small n"]
-    b_matrix, b_dest = sections["team: =Mill \\<b> & Co"]
+    b_matrix, b_dest, *_ = sections["team: =Mill \\<b> & Co"]
     assert b_matrix[1][1] == "27/50 54.00% ✗ misses 56% · interim: 50 not yet at 13 weeks, needs 1"
 
     # Every CSV row's numbers are in the matrix cell and the destinations table.

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from caseload.clock import FixedClock
-from caseload.export.offflow import COLUMNS, row_values, write_csv
+from caseload.export.offflow import COLUMNS, LIMIT_COLUMNS, row_values, write_csv
 from caseload.measures.cohorts import CohortKind, periods_between
 from caseload.measures.destinations import END_REASONS, rule_set
 from caseload.measures.offflow import ClaimFacts, offflow_rows
@@ -127,7 +127,7 @@ def test_worked_example_cohort_of_40(tmp_path, new_db):
     out = io.StringIO()
     write_csv(result, out)
     got = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(got[0].keys()) == list(COLUMNS)
+    assert list(got[0].keys()) == list(COLUMNS) + list(LIMIT_COLUMNS)
     assert [(g["milestone_weeks"], g["cohort_size"], g["offflows"], g["rate_pct"], g["target_pct"], g["meets_target"])
             for g in got] == [
         ("13", "40", "18", "45.00", "56", "no"),

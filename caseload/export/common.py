@@ -8,10 +8,10 @@ truncation are decided in one place and each format shows what the CSV shows.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from caseload.export.offflow import COLUMNS
+from caseload.export.offflow import COLUMNS, LIMIT_COLUMNS, limit_values
 from caseload.export.offflow import row_values as contract_values
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, suppressed
@@ -30,6 +30,7 @@ EXTRA_DEFINITIONS = {
 }
 
 _IDX = {c: i for i, c in enumerate(COLUMNS)}
+_LIMIT_IDX = {c: i for i, c in enumerate(LIMIT_COLUMNS)}
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,26 @@ class Cell:
     hidden: bool  # the rate (and its target result) is suppressed
     suppressing: bool  # the result is a personal-characteristic breakdown
     threshold: int
+    limits: list[str] = field(default_factory=lambda: [""] * len(LIMIT_COLUMNS))  # LIMIT_COLUMNS, as the CSV
 
     def value(self, column: str) -> str:
+        if column in _LIMIT_IDX:
+            return self.limits[_LIMIT_IDX[column]]
         return self.values[_IDX[column]]
+
+    @property
+    def verdict_text(self) -> str:
+        """"≈ consistent with the expected level", or "" without a verdict."""
+        words = self.value("verdict")
+        return f"{self.value('verdict_symbol')} {words}" if words else ""
+
+    @property
+    def limits_text(self) -> str:
+        """"95% 18-38 · 99.8% 15-41" (off-flow counts), or "" without an expected level."""
+        if not self.value("lower95_offflows"):
+            return ""
+        return (f"95% {self.value('lower95_offflows')}\u2013{self.value('upper95_offflows')} \u00b7 "
+                f"99.8% {self.value('lower998_offflows')}\u2013{self.value('upper998_offflows')}")
 
     @property
     def size(self) -> str:
@@ -148,7 +166,7 @@ def cells(result: OffflowResult) -> list[Cell]:
     out = []
     for r in result.rows:
         hidden = result.suppressed and (r.cohort_size < t or r.offflows < t)
-        out.append(Cell(r, contract_values(result, r), hidden, result.suppressed, t))
+        out.append(Cell(r, contract_values(result, r), hidden, result.suppressed, t, limit_values(result, r)))
     return out
 
 
@@ -276,7 +294,54 @@ def rules(meta: dict[str, Any]) -> list[tuple[str, str]]:
                                                       f"re-claim within {rs['reclaim_days']} days is not counted."),
         ("Destination counts", "employment, sanction and not-known counts are among the off-flows at that "
                                "milestone; an adviser-confirmed destination takes the place of the extract's reason."),
+        ("Control limits", "the 95% and 99.8% limits of the off-flow count under the expected level are exact "
+                           "binomial quantiles (Spiegelhalter's funnel-plot convention): fewer off-flows than the "
+                           "99.8% lower limit is \u21ca below the expected level beyond chance, fewer than the 95% "
+                           "lower limit \u2193 possibly below, and the same above (\u2191, \u21c8); otherwise "
+                           "\u2248 consistent with the expected level. An interim figure is never called beyond "
+                           "chance. The verdict stands beside the Red/Green, which is unchanged."),
+        ("Funnel plot", "each unit's off-flows and cohort sizes at one milestone summed over the exported cohort "
+                        "periods (never rates averaged), plotted against the cohort size with the expected level "
+                        "and its limits; units are numbered in name order, never ranked."),
         ("Order", "groups in code-point order of their names, then cohort start, then milestone; never ranked by "
                   "performance."),
         ("Attribution", meta["attribution"]),
     ]
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """One milestone's funnel: each group's rows pooled over the exported periods, in name order."""
+
+    milestone: int
+    points: list  # measures.funnel.FunnelPoint
+    hidden: int  # groups left out because a pooled count is under the suppression threshold
+
+
+def funnels(result: OffflowResult) -> list[Funnel]:
+    from caseload.measures.funnel import funnel_points
+
+    out = []
+    for w in sorted(set(result.query.milestones)):
+        points = funnel_points(result.rows, w)
+        t = result.suppress_below
+        shown = [p for p in points if not result.suppressed or (p.size >= t and p.offflows >= t)]
+        out.append(Funnel(w, shown, len(points) - len(shown)))
+    return out
+
+
+def funnel_rows(f: Funnel) -> list[list[str]]:
+    """The funnel as table rows (name order): unit, off-flows/size, rate, expected, limits, verdict."""
+    rows = []
+    for p in f.points:
+        lim = p.limits
+        v = p.verdict
+        rows.append([p.name, f"{p.offflows}/{p.size}", f"{p.rate_pct}%",
+                     "" if p.target_pct is None else f"{p.target_pct}%",
+                     "" if lim is None else f"{lim.lower95}\u2013{lim.upper95}",
+                     "" if lim is None else f"{lim.lower998}\u2013{lim.upper998}",
+                     "" if v is None else f"{v.symbol} {v.words}", p.status])
+    return rows
+
+
+FUNNEL_HEAD = ["Unit", "Off-flows/size", "Rate", "Expected", "95% limits", "99.8% limits", "Verdict", "Status"]

@@ -7,8 +7,11 @@ from typing import IO, Any
 
 from caseload.escaping import CSP as ESCAPING_CSP
 from caseload.escaping import html_head, html_text
-from caseload.export.common import CHECK, CROSS, TITLE, Cell, Group, group_heading, groups, header, rules
-from caseload.export.offflow import DEFINITIONS
+from caseload.export.common import (
+    CHECK, CROSS, FUNNEL_HEAD, TITLE, Cell, Group, funnel_rows, funnels, group_heading, groups, header, rules,
+)
+from caseload.export.offflow import DEFINITIONS, LIMIT_DEFINITIONS
+from caseload.export.svg import curve_svg, funnel_svg
 from caseload.store.offflow import OffflowResult
 
 # Nothing may load from anywhere: the policy makes a stray reference inert rather than a leak.
@@ -210,7 +213,68 @@ def chart(result: OffflowResult, g: Group, heading: str) -> str:
     return "\n".join(svg)
 
 
-def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int:
+def _limits_table(g: Group) -> list[str]:
+    rows = []
+    for p in g.periods:
+        for w in g.milestones:
+            c = g.cell(p, w)
+            if c is None or not c.value("verdict"):
+                continue
+            vals = [p.label, str(w), c.fraction, c.status_marker,
+                    f"{c.value('lower95_offflows')}\u2013{c.value('upper95_offflows')}",
+                    f"{c.value('lower998_offflows')}\u2013{c.value('upper998_offflows')}", c.verdict_text,
+                    c.row.status]
+            rows.append("<tr>" + "".join(f"<td>{e(v)}</td>" for v in vals) + "</tr>")
+    if not rows:
+        return []
+    head = ["Cohort", "Weeks", "Off-flows/size", "Red/Green", "95% limits", "99.8% limits", "Verdict", "Status"]
+    return (["<h3>Against the expected level (limits of the off-flow count)</h3>", '<table class="limits">',
+             "<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in head) + "</tr></thead>", "<tbody>"]
+            + rows + ["</tbody></table>"])
+
+
+def _funnels(result: OffflowResult) -> list[str]:
+    scope = result.scope or "the scope"
+    out = ['<section class="funnels"><h2>Against the expected level: funnel plots</h2>',
+           '<p class="legend">Each unit (numbered in name order, never ranked) at its cohort size and off-flow rate, '
+           'its off-flows and claims summed over these cohort periods; the expected level, and its 95% (dashed) '
+           'and 99.8% (dotted) limits: a point outside the dotted curves is beyond chance, between the curves '
+           'possibly so. Filled points are final, hollow ones interim (never called beyond chance).</p>']
+    for f in funnels(result):
+        out.append(f"<h3>{f.milestone} weeks</h3>")
+        if not f.points:
+            out.append("<p>No unit to plot.</p>")
+            continue
+        note = ("" if f.points and f.points[0].target_pct is not None and len({p.target_pct for p in f.points}) == 1
+                else " No single expected level applies, so no limits are drawn.")
+        out.append(f"<figure>{funnel_svg(f.points, f.milestone, scope)}<figcaption>{f.milestone}-week off-flow "
+                   f"rate against cohort size.{e(note)}</figcaption></figure>")
+        out.append('<table class="funnel">')
+        out.append("<thead><tr>" + "".join(f'<th scope="col">{h}</th>' for h in ["#", *FUNNEL_HEAD]) + "</tr></thead>")
+        out.append("<tbody>")
+        for i, r in enumerate(funnel_rows(f), start=1):
+            out.append(f"<tr><td>{i}</td>" + "".join(f"<td>{e(v)}</td>" for v in r) + "</tr>")
+        out.append("</tbody></table>")
+        if f.hidden:
+            out.append(f"<p>{f.hidden} group(s) left out: a pooled count is under {result.suppress_below}.</p>")
+    out.append("</section>")
+    return out
+
+
+def _curve(curve) -> list[str]:  # noqa: ANN001
+    out = ['<section class="survival"><h2>Time to off-flow</h2>']
+    if curve.withheld or not curve.points:
+        out.append("<p>No curve: " + ("fewer than 5 claims." if curve.withheld else "no claims in these cohorts.")
+                   + "</p></section>")
+        return out
+    marks = "; ".join(f"{w} weeks {p.offflow_pct}% off benefit ({curve.row_values(p)[1]} at risk)"
+                      for w in (13, 26, 52) if (p := curve.mark(w)) is not None and curve.shown(p))
+    out.append(f"<figure>{curve_svg(curve)}<figcaption>The share of the {e(curve.size)} claims of these cohorts "
+               f"({e(curve.label)}) still on benefit at each week; {e(marks)}.</figcaption></figure></section>")
+    return out
+
+
+def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any], curve=None) -> int:  # noqa: ANN001
     """Write the summary; returns the number of contract rows shown."""
     h = [
         *html_head(f"{TITLE} as at {meta['as_at']}", CSS),
@@ -227,6 +291,10 @@ def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int
         'still needed, and <span class="badge smalln">small n</span> for a rate over fewer than 10 claims. In the '
         'charts final rates are filled points and interim rates hollow ones.</p>',
     ]
+    if result.rows:
+        h += _funnels(result)
+    if curve is not None:
+        h += _curve(curve)
     n = 0
     for g in groups(result):
         heading = group_heading(result, g.name)
@@ -239,6 +307,7 @@ def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int
                  f"leading to them. Suppressed rates are not plotted.</figcaption></figure>")
         h.append("<h3>Destinations of the off-flows</h3>")
         h += _destinations(g)
+        h += _limits_table(g)
         h.append("</section>")
         n += len(g.by_key)
     if not result.rows:
@@ -246,7 +315,7 @@ def write_html(result: OffflowResult, out: IO[str], meta: dict[str, Any]) -> int
     h.append('<section class="definitions"><h2>Definitions</h2><dl class="meta">')
     for name, text in rules(meta):
         h.append(f"<dt>{e(name)}</dt><dd>{e(text)}</dd>")
-    for name, text in DEFINITIONS.items():
+    for name, text in {**DEFINITIONS, **LIMIT_DEFINITIONS}.items():
         h.append(f"<dt><code>{e(name)}</code></dt><dd>{e(text)}</dd>")
     h += ["</dl></section>", "</body>", "</html>"]
     out.write("\n".join(h) + "\n")

@@ -6,8 +6,10 @@ import re
 from typing import IO, Any
 
 from caseload.escaping import md_text
-from caseload.export.common import CHECK, CROSS, TITLE, group_heading, groups, header, rules
-from caseload.export.offflow import DEFINITIONS
+from caseload.export.common import (
+    CHECK, CROSS, FUNNEL_HEAD, TITLE, funnel_rows, funnels, group_heading, groups, header, rules,
+)
+from caseload.export.offflow import DEFINITIONS, LIMIT_DEFINITIONS
 from caseload.store.offflow import OffflowResult
 
 _SOFT = re.compile(r"([\\`*\[\]|]|<(?=[A-Za-z/!?]))")
@@ -65,11 +67,36 @@ def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) ->
                 dest.append([p.label, str(w), c.offflows, c.value("employment_offflows"), c.value("sanction_offflows"),
                              c.value("not_known_offflows"), c.value("opte_offflows")])
         lines += _table(["Cohort", "Weeks", "Off-flows", "Employment", "Sanction", "Not known", "OPtE"], dest)
+        limits = []
+        for p in g.periods:
+            for w in g.milestones:
+                c = g.cell(p, w)
+                if c is None or not c.value("verdict"):
+                    continue
+                limits.append([p.label, str(w), c.fraction, _cell(c.status_marker),
+                               f"{c.value('lower95_offflows')}\u2013{c.value('upper95_offflows')}",
+                               f"{c.value('lower998_offflows')}\u2013{c.value('upper998_offflows')}",
+                               _cell(c.verdict_text), c.row.status])
+        if limits:
+            lines += ["", "Against the expected level (limits of the off-flow count):", ""]
+            lines += _table(["Cohort", "Weeks", "Off-flows/size", "Red/Green", "95% limits", "99.8% limits",
+                             "Verdict", "Status"], limits)
     if not result.rows:
         lines += ["", "No claims started in these cohort periods."]
+    if result.rows:
+        lines += ["", "## Against the expected level: control limits", "",
+                  "Each unit's off-flows and cohort sizes summed over these cohort periods, in name order (never "
+                  "ranked), with the 95% and 99.8% limits of the off-flow count under the expected level and the "
+                  "verdict: \u21ca below beyond chance, \u2193 possibly below, \u2248 consistent, \u2191 possibly "
+                  "above, \u21c8 above beyond chance. The HTML export draws this as a funnel plot."]
+        for f in funnels(result):
+            lines += ["", f"### {f.milestone} weeks", ""]
+            lines += _table(FUNNEL_HEAD, [[md(r[0])] + [_cell(x) for x in r[1:]] for r in funnel_rows(f)])
+            if f.hidden:
+                lines += ["", f"{f.hidden} group(s) left out: a pooled count is under {result.suppress_below}."]
     lines += ["", "## Definitions", ""]
     lines += [f"- **{name}:** {soft(text)}" for name, text in rules(meta)]
     lines += ["", "Columns of the CSV export:", ""]
-    lines += [f"- `{name}`: {text}" for name, text in DEFINITIONS.items()]
+    lines += [f"- `{name}`: {text}" for name, text in {**DEFINITIONS, **LIMIT_DEFINITIONS}.items()]
     out.write("\n".join(lines) + "\n")
     return n

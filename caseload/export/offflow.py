@@ -37,6 +37,24 @@ DEFINITIONS = {
     "opte_offflows": "off-flows potentially to employment under the named rule set",
 }
 
+# After the contract's columns: the control limits of the off-flow count under the expected level and
+# the verdict beside Red/Green (docs/decisions.md, "Control limits"). Empty without an expected level,
+# and where the rate is suppressed (the limits would give the hidden counts away).
+LIMIT_COLUMNS = ("lower95_offflows", "upper95_offflows", "lower998_offflows", "upper998_offflows",
+                 "verdict", "verdict_symbol")
+
+LIMIT_DEFINITIONS = {
+    "lower95_offflows": "95% lower limit: the smallest count L with P(X <= L) >= 2.5% for X ~ Binomial(cohort_size, "
+                        "target_pct); fewer off-flows than L is possibly below the expected level",
+    "upper95_offflows": "95% upper limit: the largest count U with P(X >= U) >= 2.5%; more than U is possibly above",
+    "lower998_offflows": "99.8% lower limit (0.1% tail); fewer off-flows is below the expected level beyond chance",
+    "upper998_offflows": "99.8% upper limit (0.1% tail); more off-flows is above the expected level beyond chance",
+    "verdict": "below / possibly below / consistent with / possibly above / above the expected level, in words; "
+               "an interim row is never beyond chance; beside meets_target, which is unchanged",
+    "verdict_symbol": "the verdict as a symbol: \u21ca below, \u2193 possibly below, \u2248 consistent, "
+                      "\u2191 possibly above, \u21c8 above",
+}
+
 
 def _yes_no(v: bool | None) -> str:
     return "" if v is None else ("yes" if v else "no")
@@ -63,11 +81,30 @@ def row_values(result: OffflowResult, row: OffflowRow) -> list[str]:
     ]
 
 
+def hidden(result: OffflowResult, row: OffflowRow) -> bool:
+    """The row's rate is suppressed (a personal-characteristic group with a count under the threshold)."""
+    t = result.suppress_below
+    return result.suppressed and (row.cohort_size < t or row.offflows < t)
+
+
+def limit_values(result: OffflowResult, row: OffflowRow) -> list[str]:
+    """The LIMIT_COLUMNS of one row: the four limits as counts, the verdict in words and as a symbol."""
+    from caseload.measures.funnel import limits
+    from caseload.measures.limits import verdict
+
+    if row.target_pct is None or row.cohort_size == 0 or hidden(result, row):
+        return [""] * len(LIMIT_COLUMNS)
+    lim = limits(row.cohort_size, row.target_pct)
+    v = verdict(row.offflows, row.cohort_size, row.target_pct, row.status)
+    assert v is not None
+    return [str(lim.lower95), str(lim.upper95), str(lim.lower998), str(lim.upper998), v.words, v.symbol]
+
+
 def write_csv(result: OffflowResult, out: IO[str]) -> int:
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(COLUMNS)
+    w.writerow(COLUMNS + LIMIT_COLUMNS)
     for row in result.rows:
-        w.writerow(sheet_row(row_values(result, row)))
+        w.writerow(sheet_row(row_values(result, row) + limit_values(result, row)))
     return len(result.rows)
 
 
@@ -103,7 +140,7 @@ def metadata(result: OffflowResult, *, generated_at: dt.datetime, generated_by: 
         # travels with the figures. A list, empty when none has been written.
         "context_notes": [n.as_dict() for n in result.context_notes],
         "rows": len(result.rows),
-        "columns": DEFINITIONS,
+        "columns": {**DEFINITIONS, **LIMIT_DEFINITIONS},
         "generated_at": generated_at.isoformat(),
         "generated_by": generated_by,
     }

@@ -24,18 +24,22 @@ from openpyxl.writer.excel import ExcelWriter
 
 from caseload.escaping import SHEET_NOTE, xlsx_append, xlsx_cell
 from caseload.export.common import EXTRA_COLUMNS, EXTRA_DEFINITIONS, TITLE, Cell, cells, rules
-from caseload.export.offflow import COLUMNS, DEFINITIONS
+from caseload.export.offflow import COLUMNS, DEFINITIONS, LIMIT_COLUMNS, LIMIT_DEFINITIONS
 from caseload.store.offflow import OffflowResult
 
 GREEN = PatternFill("solid", fgColor="C6EFCE")
 RED = PatternFill("solid", fgColor="FFC7CE")
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 BOLD = Font(bold=True)
-INTEGER_COLUMNS = {"milestone_weeks", "cohort_size", "offflows", "target_pct", "employment_offflows",
+INTEGER_COLUMNS = {"lower95_offflows", "upper95_offflows", "lower998_offflows", "upper998_offflows", "milestone_weeks", "cohort_size", "offflows", "target_pct", "employment_offflows",
                    "sanction_offflows", "not_known_offflows", "opte_offflows", "still_needed", "not_yet_at"}
 DATE_COLUMNS = {"cohort_start", "cohort_end"}
 WIDTHS = {"group_by": 11, "group": 22, "cohort_period": 13, "cohort_start": 12, "cohort_end": 12, "rate_pct": 9,
-          "meets_target": 13, "status": 9, "note": 60}
+          "meets_target": 13, "status": 9, "note": 60,
+          "verdict": 40, "verdict_symbol": 8}
+# The limits and the verdict sit beside the Red/Green (meets_target), before the status.
+_AT = COLUMNS.index("meets_target") + 1
+HEAD = list(COLUMNS[:_AT]) + list(LIMIT_COLUMNS) + list(COLUMNS[_AT:]) + list(EXTRA_COLUMNS)
 # The zip's own timestamp field starts in 1980; a fixed one keeps two runs identical.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -58,7 +62,7 @@ def _extra(c: Cell) -> list[str]:
 
 
 def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
-    head = list(COLUMNS) + list(EXTRA_COLUMNS)
+    head = HEAD
     xlsx_append(ws, head)
     for cell in ws[1]:
         cell.font = BOLD
@@ -66,7 +70,9 @@ def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     col = {name: i + 1 for i, name in enumerate(head)}
     for r, c in enumerate(cells(result), start=2):
-        for name, text in zip(head, c.values + _extra(c)):
+        values = dict(zip(COLUMNS, c.values)) | dict(zip(LIMIT_COLUMNS, c.limits)) | dict(zip(EXTRA_COLUMNS, _extra(c)))
+        for name in head:
+            text = values[name]
             cell = xlsx_cell(ws.cell(row=r, column=col[name]), _typed(name, text))
             if name == "rate_pct" and cell.value is not None:
                 cell.number_format = "0.00"
@@ -93,7 +99,7 @@ def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
-    for name, text in list(DEFINITIONS.items()) + list(EXTRA_DEFINITIONS.items()):
+    for name, text in list(DEFINITIONS.items()) + list(LIMIT_DEFINITIONS.items()) + list(EXTRA_DEFINITIONS.items()):
         xlsx_append(ws, [name, text])
     ws.append([])
     xlsx_append(ws, ["rule", "how it is applied"])

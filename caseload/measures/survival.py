@@ -16,12 +16,14 @@ fractions, so the equality is exact).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
-from caseload.measures.rates import truncated_pct
+from caseload.measures.cohorts import CohortKind, Period
+from caseload.measures.rates import SUPPRESS_BELOW, suppressed, truncated_pct
 
 LAST_WEEK = 104
 
@@ -85,3 +87,54 @@ def kaplan_meier(claims: Iterable[tuple[date, date | None]], as_at: date,
         points.append(CurvePoint(w, at_risk, ended[w], censored[w], share))
         at_risk -= ended[w] + censored[w]
     return points
+
+
+CURVE_COLUMNS = ("week", "at_risk", "ended", "censored", "share_on_benefit")
+MARKS = (13, 26, 52)
+
+
+@dataclass(frozen=True)
+class CurveQuery:
+    cohort: CohortKind = CohortKind.REPORTING_MONTH
+    first: dt.date | None = None
+    last: dt.date | None = None
+    last_n: int = 12
+    benefit: str | None = None
+    attribution: str = "onflow"
+    as_at: dt.date | None = None
+    office: str | None = None  # an office's name
+    team: str | None = None  # a team's name
+    group: tuple[str, str] | None = None  # (characteristic, value): ("sex", "F"), ("age_band", "25-49")
+
+
+@dataclass
+class CurveResult:
+    query: CurveQuery
+    as_at: dt.date
+    periods: list[Period]
+    label: str  # "team Team A", "office Northgate, sex F", "all claims in scope"
+    scope: str
+    size: int  # claims in the cohorts
+    points: list[CurvePoint] = field(default_factory=list)
+    suppressed: bool = False  # an equality group: counts under 5 are hidden
+    withheld: bool = False  # an equality group under 5: no curve at all
+    latest_import: dict | None = None
+
+    @property
+    def suppress_below(self) -> int:
+        return SUPPRESS_BELOW
+
+    def shown(self, p: CurvePoint) -> bool:
+        """Whether the share at this week may be shown (suppressed curves stop under 5 at risk)."""
+        return not self.suppressed or p.at_risk >= SUPPRESS_BELOW
+
+    def row_values(self, p: CurvePoint) -> list[str]:
+        """One CSV row: week, at_risk, ended, censored, share_on_benefit (suppression applied)."""
+        if not self.suppressed:
+            return [str(p.week), str(p.at_risk), str(p.ended), str(p.censored), p.share_text]
+        t = SUPPRESS_BELOW
+        return [str(p.week), suppressed(p.at_risk, t), suppressed(p.ended, t), suppressed(p.censored, t),
+                p.share_text if self.shown(p) else ""]
+
+    def mark(self, week: int) -> CurvePoint | None:
+        return self.points[week] if week < len(self.points) else None

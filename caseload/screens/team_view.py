@@ -19,7 +19,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
@@ -29,13 +29,16 @@ from caseload.measures.destinations import BENEFITS, Category
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
 from caseload.screens.reading import FiguresScreen
+from caseload.screens.team_funnel import FUNNEL_HELP, FunnelCurveMixin
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import CaseloadSummary
 from caseload.store.errors import ConflictError, StoreError
 from caseload.store.notes import ContextNote
 from caseload.store.offflow import Explanation, OffflowQuery
 from caseload.widgets.cohort_matrix import CellKey, CohortMatrix, can_still_make_it, target_word
+from caseload.widgets.funnel_chart import FunnelChart
 from caseload.widgets.header import STALE_AFTER_DAYS
+from caseload.widgets.offflow_curve import OffflowCurve
 from caseload.widgets.table import KeyedTable
 from caseload.widgets.trend_chart import TrendChart
 from caseload.widgets.trend_chart import legend as trend_legend
@@ -98,6 +101,7 @@ class TeamViewData:
     rule_set: str = ""
     source_file: str = ""
     has_levels: bool = True
+    unit_rows: tuple[OffflowRow, ...] = ()  # a team manager's roll-up by adviser, for the funnel plot
 
 
 def default_benefit(levels: dict) -> str | None:
@@ -142,8 +146,10 @@ def read_team_view(engine, actor: Actor, choice: Choice | None, today: dt.date) 
             name = conn.execute(select(t.c.name).where(t.c.id == actor.team_id)).scalar() or "your team"
             groups.append(GroupView(f"team:{name}", name, "team", name, (), {}))
         advisers: list[AdviserLine] = []
+        unit_rows: list[OffflowRow] = []
         if actor.role is Role.TEAM_MANAGER:
-            advisers = _adviser_lines(conn, actor, base, by_team.as_at, conf.approaching_days, caseload_summary)
+            advisers = _adviser_lines(conn, actor, base, by_team.as_at, conf.approaching_days, caseload_summary,
+                                      unit_rows)
         notes = {n.period_label: n for n in by_team.context_notes
                  if actor.office_id is None or n.office_id == actor.office_id}
         if actor.role is Role.ADMIN:
@@ -154,10 +160,12 @@ def read_team_view(engine, actor: Actor, choice: Choice | None, today: dt.date) 
             milestones=base.milestones, groups=tuple(groups), notes=notes, advisers=tuple(advisers),
             rule_set=by_team.rule_set.name, source_file=latest.get("file_name", ""),
             has_levels=bool(choice.benefit and conf.expected_levels.get(choice.benefit)),
+            unit_rows=tuple(unit_rows),
         )
 
 
-def _adviser_lines(conn, actor: Actor, base: OffflowQuery, as_at: dt.date, window: int, caseload_summary):  # noqa: ANN001, ANN202
+def _adviser_lines(conn, actor: Actor, base: OffflowQuery, as_at: dt.date, window: int, caseload_summary,  # noqa: ANN001, ANN202
+                   rows_out: list | None = None):
     from sqlalchemy import select
 
     from caseload.store import schema
@@ -167,6 +175,8 @@ def _adviser_lines(conn, actor: Actor, base: OffflowQuery, as_at: dt.date, windo
     staff = conn.execute(select(st.c.id, st.c.name).where(st.c.team_id == actor.team_id, st.c.role == "adviser",
                                                           st.c.active.is_(True))).all()
     by_adviser = offflow(conn, actor, replace(base, group_by="adviser"))
+    if rows_out is not None:
+        rows_out.extend(by_adviser.rows)
     pooled: dict[str, dict[int, list[int]]] = {}
     for r in by_adviser.rows:
         if r.status != "final":
@@ -399,7 +409,7 @@ class NoteDialog(ModalScreen[str | None]):
 # The screen
 
 
-class TeamViewScreen(FiguresScreen):
+class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
     SCREEN_NAME = "Team view"
     HELP_TEXT = (
         "Off-flow rates by cohort and milestone for your team (a team manager) or for every team in your "
@@ -416,6 +426,8 @@ class TeamViewScreen(FiguresScreen):
         "3 advisers (team managers: caseload, RAG mix, approaching and rates per adviser); f fairness (where "
         "attention goes: contacts by RAG and duration band, Red without a plan, beyond 52, sanctions, equality); "
         "r refreshes.\n\n"
+        + FUNNEL_HELP + " Curve (5): the share still on benefit at each week for the group (g), or for a team "
+        "leader an equality group (y), with the 13, 26 and 52-week marks and the count at risk.\n\n"
         "Teams and advisers are in name order. Nothing is ranked: a rate is read with its size, its "
         "destinations and its context, never against a league table."
     )
@@ -432,6 +444,11 @@ class TeamViewScreen(FiguresScreen):
         Binding("3", "show_tab('advisers')", "Advisers", show=False, id="team_view_tab_advisers"),
         Binding("r", "refresh", "Refresh", show=False, id="team_view_refresh"),
         Binding("f", "app.fairness", "Fairness", id="team_view_fairness"),
+        Binding("4", "show_tab('funnel')", "Funnel", show=False, id="team_view_tab_funnel"),
+        Binding("u", "show_tab('funnel')", "Funnel", show=False, id="team_view_funnel"),
+        Binding("5", "show_tab('curve')", "Curve", show=False, id="team_view_tab_curve"),
+        Binding("m", "funnel_milestone", "Milestone", show=False, id="team_view_funnel_milestone"),
+        Binding("y", "equality_group", "Equality group", show=False, id="team_view_equality"),
     ]
     DEFAULT_CSS = """
     #team-status, #team-groups { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
@@ -443,6 +460,11 @@ class TeamViewScreen(FiguresScreen):
     #team-legend { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
     #trend-legend, #advisers-note { height: auto; padding: 0 1; color: $text-muted; }
     #team-advisers { height: 1fr; }
+    #funnel-row { height: 1fr; }
+    #funnel-key { width: 41; height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    #funnel-legend { height: auto; padding: 0 1; color: $text-muted; }
+    #curve-groups { height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis; }
+    #curve-key { height: 2; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class Explained(Message):
@@ -473,11 +495,21 @@ class TeamViewScreen(FiguresScreen):
             with TabPane("3 Advisers", id="advisers"):
                 yield KeyedTable(id="team-advisers", cursor_type="row")
                 yield Static("", id="advisers-note", markup=False)
+            with TabPane("4 Funnel", id="funnel"):
+                with Horizontal(id="funnel-row"):
+                    yield FunnelChart(id="team-funnel")
+                    yield Static("", id="funnel-key")
+                yield Static(FUNNEL_HELP, id="funnel-legend", markup=False)
+            with TabPane("5 Curve", id="curve"):
+                yield Static("", id="curve-groups")
+                yield OffflowCurve(id="team-curve")
+                yield Static("", id="curve-key")
 
     def on_mount(self) -> None:
         actor = self.actor
         if actor is None or actor.role is not Role.TEAM_MANAGER:
             self.query_one(TabbedContent).hide_tab("advisers")
+        self.hide_extra_tabs()
         table = self.query_one("#team-advisers", KeyedTable)
         for key, label in (("name", "Adviser"), ("size", "Caseload"), ("rag", "RAG mix"),
                            ("approaching", "Approaching 13/26/52w")):
@@ -513,6 +545,9 @@ class TeamViewScreen(FiguresScreen):
         self._status(text, stale)
         self._show_group()
         self._show_advisers()
+        self.show_funnel()
+        if self.curve_tab_active():
+            self.load_curve()
 
     def _status(self, text: str, stale: bool) -> None:
         status = self.query_one("#team-status", Static)
@@ -579,6 +614,8 @@ class TeamViewScreen(FiguresScreen):
     @on(DataTable.CellHighlighted, "#team-matrix")
     def _cell_moved(self, event: DataTable.CellHighlighted) -> None:
         self._show_detail()
+        self._funnel_milestone = None  # the funnel follows the cursor's period and milestone again
+        self.show_funnel()
 
     # Actions
 
@@ -612,6 +649,8 @@ class TeamViewScreen(FiguresScreen):
             return
         self.group_index = (self.group_index + step) % len(self.data.groups)
         self._show_group()
+        if self.curve_tab_active():
+            self.load_curve()
 
     def action_next_group(self) -> None:
         self._move_group(1)
@@ -624,8 +663,9 @@ class TeamViewScreen(FiguresScreen):
         if tab == "advisers" and (self.actor is None or self.actor.role is not Role.TEAM_MANAGER):
             self.notify("The advisers' figures are for their team manager.")
             return
+        self.reveal_tab(tab)
         tabs.active = tab
-        target = {"cohorts": "#team-matrix", "advisers": "#team-advisers"}.get(tab)
+        target = {"cohorts": "#team-matrix", "advisers": "#team-advisers", "funnel": "#team-funnel"}.get(tab)
         if target:
             self.query_one(target).focus()
 
