@@ -28,7 +28,9 @@ _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def sheet_text(value: Any) -> Any:
     """A CSV cell: text that would start a formula gets a leading apostrophe; numbers and other text as given."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
+    if isinstance(value, str) and not _NUMBER.fullmatch(value) and (
+            value.startswith(FORMULA_START) or (value.startswith(GUARD) and value[1:].startswith(FORMULA_START))):
+        # Text that already looks guarded gets a second apostrophe, so unguard gives back exactly what was typed.
         return GUARD + value
     return value
 
@@ -39,7 +41,7 @@ def sheet_row(values: Any) -> list[Any]:
 
 def unguard(value: str) -> str:
     """The text as it was before sheet_text (a rejects file read back after it was fixed)."""
-    if value.startswith(GUARD) and value[1:].startswith(FORMULA_START):
+    if value.startswith(GUARD) and sheet_text(value[1:]) == value:
         return value[1:]
     return value
 
