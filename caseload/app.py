@@ -6,9 +6,12 @@ Database work runs in thread workers and reaches widgets as plain objects, by me
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
+from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -43,6 +46,7 @@ __all__ = ["CaseloadApp", "DataDate", "Identity", "create_app", "load_identity",
 DEFAULT_THEME = "textual-dark"
 FULL_GC_IDLE = 2.0  # seconds without a keystroke before a full garbage collection may run
 FULL_GC_NEVER = 1_000_000  # the oldest generation's threshold while the app runs: no automatic full collection
+KEY_SETTLE_MAX = 0.5  # seconds a typed-ahead key waits, at most, for the previous key's effects to finish
 HIGH_CONTRAST_THEME = "caseload-high-contrast"
 
 HIGH_CONTRAST = Theme(
@@ -80,6 +84,15 @@ HIGH_CONTRAST = Theme(
 )
 
 
+@dataclass
+class _KeyTrip:
+    """One key from the terminal on its way: the screen it was typed on and the widgets it passes."""
+
+    screen: Screen
+    path: list
+    arrived: bool = False
+
+
 class CaseloadApp(App[None]):
     TITLE = "caseload"
     CSS_PATH = "app.tcss"
@@ -94,6 +107,13 @@ class CaseloadApp(App[None]):
 
     identity: reactive[Identity | None] = reactive(None)
     data_date: reactive[DataDate | None] = reactive(None)
+
+    class KeyDone(Message):
+        """Follows a key from the terminal along its path; see on_event."""
+
+        def __init__(self, trip: _KeyTrip) -> None:
+            super().__init__()
+            self.trip = trip
 
     class DataDateLoaded(Message):
         def __init__(self, data_date: DataDate) -> None:
@@ -128,6 +148,10 @@ class CaseloadApp(App[None]):
         self.set_reactive(CaseloadApp.identity, identity)
         if config.keymap:
             self._apply_keymap(config.keymap)
+        # Keys typed ahead, waiting for the previous key's effects (a focus move, a dialog) to finish.
+        self._typed_ahead: deque[events.Key] = deque()
+        self._key_in_flight = False
+        self._settle_task: asyncio.Task | None = None
 
     def _apply_keymap(self, keymap: dict[str, str]) -> None:
         """The user's own keys (config.json's "keymap"); names caseload does not have are said, not applied."""
@@ -181,11 +205,75 @@ class CaseloadApp(App[None]):
     def on_unmount(self) -> None:
         gc.set_threshold(*self._gc_threshold)
         gc.unfreeze()
+        if self._settle_task is not None:
+            self._settle_task.cancel()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self._last_key = time.monotonic()
+            if not event.is_forwarded:
+                # A key from the terminal. Textual hands it to the focused widget's queue and runs a
+                # screen's binding for it only when it has bubbled back here, so the keys typed straight
+                # after `/`, `tab` or a key that opens a form reached the old focus before it moved. One
+                # key at a time instead: the next waits until this one, and what it started (its action,
+                # a focus move, a screen it opened), has run, then goes wherever the focus is by then.
+                if self._key_in_flight:
+                    self._typed_ahead.append(event)
+                    return
+                await self._send_key(event)
+                return
         await super().on_event(event)
+
+    async def _send_key(self, event: events.Key) -> None:
+        self._key_in_flight = True
+        screen = self.screen
+        target = self.focused or screen
+        trip = _KeyTrip(screen, [target, *(n for n in target.ancestors if n is not self)])
+        try:
+            await super().on_event(event)
+        finally:
+            # Behind the key, along the path it takes: when this reaches the app, the key has been
+            # handled by every widget on the way and its binding has run.
+            target.post_message(self.KeyDone(trip))
+            self._settle_task = asyncio.get_running_loop().create_task(self._release_when_done(trip))
+
+    def on_caseload_app_key_done(self, message: KeyDone) -> None:
+        message.stop()
+        message.trip.arrived = True
+
+    async def _release_when_done(self, trip: _KeyTrip) -> None:
+        deadline = time.monotonic() + KEY_SETTLE_MAX
+        spins = 0
+
+        def done() -> bool:
+            # A widget on the way closed (the key dismissed a dialog): the marker will not come.
+            lost = any(node._closing or node._closed or not node.is_attached for node in trip.path)
+            # The screen this key opened (if any) has mounted and shown its focus.
+            screen = self.screen
+            opened = screen is trip.screen or (screen.is_mounted and screen._message_queue.empty())
+            return (trip.arrived or lost) and opened
+
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    if done():
+                        break
+                except Exception:  # noqa: BLE001 - mid-way between screens (no screen to ask): look again
+                    pass
+                spins += 1
+                await asyncio.sleep(0 if spins < 50 else 0.001)
+        finally:
+            # Behind whatever the key's action queued here (a focus move is a callback on the app).
+            # Whatever happened above, the next key goes: a key is never held for good.
+            if not self.call_later(self._release_key):
+                self._key_in_flight = False
+
+    async def _release_key(self) -> None:
+        self._settle_task = None
+        if not self._typed_ahead:
+            self._key_in_flight = False
+            return
+        await self._send_key(self._typed_ahead.popleft())
 
     def _collect_when_idle(self) -> None:
         if time.monotonic() - self._last_key >= FULL_GC_IDLE:
@@ -340,8 +428,10 @@ def create_app(
     *,
     config_dir: Path | None = None,
     theme: str | None = None,
+    default_staff: str | None = None,
 ) -> CaseloadApp:
-    """The app on db_url, acting as as_staff, else the identity remembered for this database, else asking.
+    """The app on db_url, acting as as_staff, else the identity remembered for this database, else
+    default_staff (the demo's team manager, the first time), else asking.
 
     Raises StoreError (with a sentence for the user) when as_staff is not on the staff list.
     """
@@ -362,12 +452,14 @@ def create_app(
             except UnknownStaff:
                 notices.append(f"{remembered}, who you were last time, is no longer on the staff list: "
                                "choose who you are.")
+        elif default_staff:
+            identity = load_identity(conn, default_staff, clock.today())
     return CaseloadApp(engine, clock, identity=identity, config=loaded.config, config_path=config_path,
                        db_key=db_key, theme=theme or loaded.config.theme, notices=notices)
 
 
-def run_app(db_url: str | None, as_staff: str | None, clock: Clock) -> int:
-    app = create_app(db_url, as_staff, clock)
+def run_app(db_url: str | None, as_staff: str | None, clock: Clock, default_staff: str | None = None) -> int:
+    app = create_app(db_url, as_staff, clock, default_staff=default_staff)
     try:
         app.run()
     finally:

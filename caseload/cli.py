@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Callable
 
 from caseload.clock import Clock, SystemClock
@@ -93,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     off.add_argument("--attribution", choices=["onflow", "current"], default=None,
                      help="credit cohorts to the holder at claim start (onflow) or now (current)")
     off.add_argument("--rule-set", default=None, metavar="NAME", help="destination rule set (default: opte-2010)")
-    off.add_argument("--format", default="csv", choices=["csv", "xlsx", "md", "html"],
-                     help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file)")
+    off.add_argument("--format", default=None, choices=["csv", "xlsx", "md", "html"],
+                     help="csv (metadata in OUTPUT.meta.json), or xlsx, md or html (metadata inside the file); "
+                          "default: the output file's extension, else csv")
     off.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
 
     cu = exp_sub.add_parser(
@@ -124,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ag.add_argument("--adviser", required=True, metavar="STAFF_ID", help="the adviser")
     ag.add_argument("--date", type=_date, metavar="DATE", help="the conference date (default: today)")
-    ag.add_argument("--format", required=True, choices=["md", "html"], help="Markdown or HTML")
+    ag.add_argument("--format", default=None, choices=["md", "html"],
+                    help="Markdown or HTML (default: the output file's extension)")
     ag.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
     ag.add_argument("--named", action="store_true",
                     help="name customers (team managers, team leaders and the administrator only)")
@@ -137,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cs.add_argument("--adviser", metavar="STAFF_ID", help="only this adviser")
     cs.add_argument("--date", type=_date, metavar="DATE", help="conferences held on this date (default: the latest)")
-    cs.add_argument("--format", required=True, choices=["md", "html", "csv"],
+    cs.add_argument("--format", default=None, choices=["md", "html", "csv"],
                     help="md or html (one page per conference), or csv (one row per customer)")
     cs.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
     cs.add_argument("--named", action="store_true",
@@ -152,8 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
         _period_options(fx)
         fx.add_argument("--window", type=int, default=28, choices=[28, 91],
                         help="days ending on the as-at date for contacts and conference coverage (default 28)")
-        fx.add_argument("--format", required=True, choices=["csv", "md", "html"],
-                        help="csv (metadata in OUTPUT.meta.json), md or html (metadata inside the file)")
+        fx.add_argument("--format", default=None, choices=["csv", "md", "html"],
+                        help="csv (metadata in OUTPUT.meta.json), md or html (metadata inside the file); "
+                             "default: the output file's extension")
         fx.add_argument("--output", required=True, metavar="PATH|-", help="file to write, or - for standard output")
         if name in ("beyond52", "sanctions"):
             fx.add_argument("--named", action="store_true",
@@ -284,6 +288,40 @@ def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
     return 0
 
 
+FORMAT_BY_SUFFIX = {".csv": "csv", ".xlsx": "xlsx", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+def export_format(output: str, given: str | None, choices: Sequence[str], default: str | None = None) -> str:
+    """The format an export is written in: --format, else the output file's extension, else `default`.
+    A --format that contradicts the extension (CSV text in a file named .xlsx) is refused."""
+    path = Path(output)
+    from_name = FORMAT_BY_SUFFIX.get(path.suffix.lower()) if output != "-" else None
+    if given and from_name and given != from_name:
+        raise StoreError(f"--format {given} does not match the file name {output} ({path.suffix} is "
+                         f"{FORMAT_NAMES[from_name]}): leave out --format, or name the file "
+                         f"{path.with_suffix(_suffix(given)).name}.")
+    fmt = given or from_name or default
+    if fmt is None:
+        raise StoreError(f"Which format? Give --format {'|'.join(choices)}, or an --output file name ending in "
+                         f"{', '.join(_suffix(c) for c in choices)}.")
+    if fmt not in choices:
+        raise StoreError(f"This export is written as {_or([FORMAT_NAMES[c] for c in choices])}, not "
+                         f"{FORMAT_NAMES[fmt]}: name the file {path.with_suffix(_suffix(choices[0])).name} "
+                         f"(or {', '.join(_suffix(c) for c in choices[1:])}).")
+    return fmt
+
+
+FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "md": "Markdown", "html": "HTML"}
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _suffix(fmt: str) -> str:
+    return next(k for k, v in FORMAT_BY_SUFFIX.items() if v == fmt)
+
+
 def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.export.offflow import metadata, write_csv, write_metadata
     from caseload.measures.cohorts import CohortKind
@@ -406,6 +444,10 @@ def cmd_export_curve(args: argparse.Namespace, clock: Clock) -> int:
 
 
 def cmd_export(args: argparse.Namespace, clock: Clock) -> int:
+    choices = {"offflow": ("csv", "xlsx", "md", "html"), "agenda": ("md", "html"), "conference": ("md", "html", "csv"),
+               "curve": ("csv",)}
+    args.format = export_format(args.output, args.format, choices.get(args.what, ("csv", "md", "html")),
+                                "csv" if args.what in ("offflow", "curve") else None)
     return {"offflow": cmd_export_offflow, "agenda": cmd_export_agenda, "curve": cmd_export_curve,
             "conference": cmd_export_conference}.get(args.what, cmd_export_fairness)(args, clock)
 
@@ -674,7 +716,8 @@ def cmd_demo(args: argparse.Namespace, clock: Clock) -> int:
         return 0
     from caseload.app import run_app
 
-    return run_app(db_url=args.db, as_staff=args.as_staff or office.first_manager, clock=office.clock)
+    # The first time as the team manager; after that as whoever was chosen last on this database.
+    return run_app(db_url=args.db, as_staff=args.as_staff, clock=office.clock, default_staff=office.first_manager)
 
 
 def cmd_app(args: argparse.Namespace, clock: Clock) -> int:

@@ -72,12 +72,16 @@ def claims(db: Path, staff_id: str, adviser_id: str, clock) -> list[CaseloadRow]
 
 
 async def choose(pilot, table: KeyedTable, key: str) -> None:  # noqa: ANN001
-    """Move the cursor to the row keyed `key` with j/k and the arrows, as a user would."""
+    """Move the cursor to the row keyed `key` with j/k and the arrows, as a user would (in a picker,
+    letters find a row, so only the arrows)."""
+    from caseload.widgets.find import PickerTable
+
+    vim = not isinstance(table, PickerTable)
     target = table.row_keys.index(key)
     while table.cursor_row < target:
-        await pilot.press("j" if table.cursor_row % 2 else "down")
+        await pilot.press("j" if vim and table.cursor_row % 2 else "down")
     while table.cursor_row > target:
-        await pilot.press("k")
+        await pilot.press("k" if vim else "up")
     assert table.cursor_key == key
 
 
@@ -192,6 +196,31 @@ async def test_switch_identity_from_the_palette(make_app, demo, demo_db, config_
         assert len(teams) == 3
     saved = config_mod.load(config_dir / config_mod.FILE_NAME).config
     assert saved.identity_for(describe(resolve_url(str(demo_db)))) == demo.leader
+
+
+async def test_the_demo_reopens_as_the_person_chosen_last(make_app, demo, demo_db, config_dir) -> None:
+    """`caseload demo` opens as the team manager the first time (run_app's default_staff), and after a
+    switch, as whoever was chosen last on that database: the app is started again to see it."""
+    leader, _, _ = overview(demo_db, demo.leader, demo.clock)
+    manager, _, _ = overview(demo_db, demo.first_manager, demo.clock)
+    first = make_app(default_staff=demo.first_manager)
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert first.identity.actor.id == demo.first_manager and manager.name in header(first)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"identity", "enter")
+        await settle(pilot)
+        assert isinstance(first.screen, IdentityScreen)
+        await choose(pilot, first.screen.query_one("#staff", KeyedTable), f"staff:{demo.leader}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert leader.name in header(first)
+    again = make_app(default_staff=demo.first_manager)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.identity.actor.id == demo.leader
+        assert isinstance(again.screen, HomeScreen) and leader.name in header(again)
 
 
 # The frame

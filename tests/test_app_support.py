@@ -74,8 +74,10 @@ def make_app(demo_db: Path, config_dir: Path, demo: DemoOffice) -> Iterator[Call
     """Build apps on this test's database and config, with the demo's frozen clock and a fixed theme."""
     apps: list[CaseloadApp] = []
 
-    def make(as_staff: str | None = None, clock=None, theme: str | None = "textual-dark") -> CaseloadApp:  # noqa: ANN001
-        app = create_app(str(demo_db), as_staff, clock or demo.clock, config_dir=config_dir, theme=theme)
+    def make(as_staff: str | None = None, clock=None, theme: str | None = "textual-dark",  # noqa: ANN001
+             default_staff: str | None = None) -> CaseloadApp:
+        app = create_app(str(demo_db), as_staff, clock or demo.clock, config_dir=config_dir, theme=theme,
+                         default_staff=default_staff)
         apps.append(app)
         return app
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, Static, TextArea
 
+from caseload.measures.destinations import destination_name
 from caseload.screens.caseload import CaseloadScreen
 from caseload.screens.customer import CustomerScreen
 from caseload.screens.dialogs import ActionDialog, ContactDialog, DestinationDialog, NoteDialog, RagDialog
@@ -232,8 +233,9 @@ async def test_destination_for_an_ended_claim_only(make_app, demo, demo_db) -> N
                                  "WHERE claim_id = :c", c=ended)
         assert tuple(row) == ("found_work", "customer", demo.clock.today().isoformat(), adviser)
         claims = app.screen.query_one("#customer-claims", KeyedTable)
-        assert cells(claims, ended)[5] == f"{reason or 'not known'} → confirmed found_work"
-        assert any(cells(timeline(app), k)[2].startswith("destination confirmed: found_work")
+        # In words, as people say them, not the extract's codes.
+        assert cells(claims, ended)[5] == f"{destination_name(reason) or 'not known'} → confirmed found work"
+        assert any(cells(timeline(app), k)[2].startswith("destination confirmed: found work")
                    for k in timeline(app).row_keys)
         # Ended claims take no RAG rating.
         await pilot.press("g")

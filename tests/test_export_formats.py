@@ -16,13 +16,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from caseload.escaping import unguard
 from caseload.cli import main
+from caseload.escaping import unguard
 from caseload.clock import FixedClock
 from caseload.export.common import EXTRA_COLUMNS
 from caseload.export.html import write_html
 from caseload.export.markdown import write_markdown
 from caseload.export.offflow import COLUMNS, DEFINITIONS, LIMIT_COLUMNS, metadata, row_values, write_csv
+from caseload.export.xlsx import header as xlsx_header
 from caseload.export.xlsx import write_xlsx
 from caseload.measures.cohorts import CohortKind
 from caseload.store.access import ADMIN
@@ -101,9 +102,11 @@ def csv_rows(result) -> list[dict[str, str]]:
 
 
 def read_xlsx(source) -> tuple[openpyxl.Workbook, list[dict[str, object]]]:  # noqa: ANN001
+    """The Summary's rows keyed by the contract's column names (the sheet shows headings for people)."""
     wb = openpyxl.load_workbook(source)
     ws = wb["Summary"]
-    head = [c.value for c in ws[1]]
+    name = {xlsx_header(c): c for c in (*COLUMNS, *LIMIT_COLUMNS, *EXTRA_COLUMNS)}
+    head = [name[c.value] for c in ws[1]]
     return wb, [dict(zip(head, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
 
 
@@ -117,6 +120,8 @@ def as_csv_text(column: str, cell) -> str:  # noqa: ANN001
     if column == "rate_pct":
         assert cell.number_format == "0.00" and cell.data_type == "n"
         return f"{v:.2f}"
+    if column == "meets_target":
+        return {"✓ meets": "yes", "✗ misses": "no"}[v]
     return str(v)
 
 
@@ -221,8 +226,17 @@ def test_xlsx_summary_has_the_csv_values_a_frozen_header_fills_and_markers(tmp_p
     # The control limits and the verdict sit beside the Red/Green (meets_target), before the status.
     at = COLUMNS.index("meets_target") + 1
     head = list(COLUMNS[:at]) + list(LIMIT_COLUMNS) + list(COLUMNS[at:]) + list(EXTRA_COLUMNS)
-    assert [c.value for c in ws[1]] == head
     # Every CSV value equals the workbook's, typed: counts are integers, the rate a truncated number.
+    # Headings for people, in the contract's order; a filter on every column; widths that fit.
+    assert [c.value for c in ws[1]][:12] == [
+        "Grouped by", "Group", "Cohort period", "Cohort start", "Cohort end", "Milestone (weeks)", "Cohort size",
+        "Off-flows", "Off-flow rate %", "Expected level %", "Meets expected level", "95% lower limit (off-flows)"]
+    assert [c.value for c in ws[1]] == [xlsx_header(c) for c in head]
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(ws.max_column)}{ws.max_row}"
+    for column in ws.iter_cols(min_row=1):
+        letter = column[0].column_letter
+        longest = max(10 if isinstance(c.value, dt.datetime) else len(str(c.value or "")) for c in column)
+        assert ws.column_dimensions[letter].width >= min(longest, 60), (column[0].value, longest)
     expected = csv_rows(result)
     assert len(rows) == len(expected) == 6
     xl_idx = {c: i for i, c in enumerate(head)}
@@ -235,12 +249,13 @@ def test_xlsx_summary_has_the_csv_values_a_frozen_header_fills_and_markers(tmp_p
         assert group.data_type == "s" and group.quotePrefix == (group.value == TEAM_B)
     # Team A, 6 of 9 at 13 weeks: 66.66 (never 66.67), met: green fill and the word "yes"; small n noted.
     a13 = rows[3]
-    assert (a13["group"], a13["milestone_weeks"], a13["rate_pct"], a13["meets_target"]) == ("Team A", 13, 66.66, "yes")
+    assert (a13["group"], a13["milestone_weeks"], a13["rate_pct"], a13["meets_target"]) == (
+        "Team A", 13, 66.66, "✓ meets")
     assert ws["K5"].fill.fgColor.rgb.endswith("C6EFCE")
     assert "small n" in a13["note"]
     # Team A at 26 weeks misses 78%: red fill, "no", and how many more it needs (ceil(7.02) - 6 = 2).
     a26 = rows[4]
-    assert (a26["meets_target"], a26["still_needed"]) == ("no", 2)
+    assert (a26["meets_target"], a26["still_needed"]) == ("✗ misses", 2)
     assert ws["K6"].fill.fgColor.rgb.endswith("FFC7CE")
     # TEAM_B, interim at 13 weeks: 27 of 50 is 54.00%, one short of 56%, all 50 not yet at 13 weeks.
     b13 = rows[0]
@@ -253,9 +268,10 @@ def test_xlsx_summary_has_the_csv_values_a_frozen_header_fills_and_markers(tmp_p
     assert ws["B2"].data_type == "s"  # text, not a formula
 
     terms = {r[0].value: r[1].value for r in wb["Definitions"].iter_rows(min_row=2) if r[0].value}
+    csv_names = {r[2].value: r[0].value for r in wb["Definitions"].iter_rows(min_row=2) if r[2].value}
     for column in (*COLUMNS, *LIMIT_COLUMNS, *EXTRA_COLUMNS):
-        assert terms[column]
-    assert "truncated" in terms["rate_pct"]
+        assert terms[xlsx_header(column)] and csv_names[column] == xlsx_header(column)
+    assert "truncated" in terms["Off-flow rate %"]
     for rule in ("Truncated rates", "Exact target comparison", "Final and interim", "Small n", "Suppression",
                  "Off-flows potentially to employment (OPtE)"):
         assert rule in terms
@@ -408,7 +424,7 @@ def test_suppression_at_four_and_five_in_every_format(tmp_path):
     assert ws["K2"].fill.fill_type is None
     assert "suppressed" in f["note"]
     assert (m["cohort_size"], m["offflows"], m["rate_pct"], m["meets_target"], m["sanction_offflows"]) == (
-        5, 5, 100.0, "yes", "<5")
+        5, 5, 100.0, "✓ meets", "<5")
     assert ws["K3"].fill.fgColor.rgb.endswith("C6EFCE")
     meta_sheet = {r[0].value: r[1].value for r in wb["Metadata"].iter_rows(min_row=2)}
     assert (meta_sheet["suppression.applies"], meta_sheet["suppression.shown_as"]) == (True, "<5")
@@ -435,7 +451,8 @@ def test_the_worked_cohort_of_40_in_every_format(tmp_path):
     result, meta = forty(tmp_path)
     (wb, rows), md, root = _all_formats(tmp_path, result, meta)
     assert [(r["milestone_weeks"], r["cohort_size"], r["offflows"], r["rate_pct"], r["target_pct"], r["meets_target"])
-            for r in rows] == [(13, 40, 18, 45.0, 56, "no"), (26, 40, 26, 65.0, 78, "no"), (52, 40, 33, 82.5, 92, "no")]
+            for r in rows] == [(13, 40, 18, 45.0, 56, "✗ misses"), (26, 40, 26, 65.0, 78, "✗ misses"),
+                               (52, 40, 33, 82.5, 92, "✗ misses")]
     assert [wb["Summary"][f"I{i}"].number_format for i in (2, 3, 4)] == ["0.00"] * 3
     assert (rows[0]["employment_offflows"], rows[0]["sanction_offflows"], rows[0]["not_known_offflows"],
             rows[0]["opte_offflows"]) == (10, 3, 3, 16)
@@ -500,3 +517,26 @@ def test_cli_writes_markdown_and_html_to_a_file_and_to_standard_output(tmp_path,
         assert html_header(root)["Rule set"].startswith("opte-2010")
         assert html_matrix(html_sections(root)["All claims in scope"])[("2011-04", "52 weeks")][:2] == [
             "33/40 82.50%", "✗ misses 92%"]
+
+
+def test_cli_format_follows_the_file_name_and_a_mismatch_is_refused(tmp_path, forty_db, capsys):
+    out = tmp_path / "offflow.xlsx"
+    assert main([*EXPORT, "--db", forty_db, "--output", str(out)], clock=FORTY_CLOCK) == 0
+    assert out.read_bytes()[:2] == b"PK"  # a workbook, not CSV text under an .xlsx name
+    _, rows = read_xlsx(out)
+    assert [r["rate_pct"] for r in rows] == [45.0, 65.0, 82.5]
+    md = tmp_path / "offflow.md"
+    assert main([*EXPORT, "--db", forty_db, "--output", str(md)], clock=FORTY_CLOCK) == 0
+    assert md.read_text(encoding="utf-8").startswith("# Off-flow summary")
+    capsys.readouterr()
+    wrong = tmp_path / "wrong.xlsx"
+    assert main([*EXPORT, "--db", forty_db, "--format", "csv", "--output", str(wrong)], clock=FORTY_CLOCK) == 1
+    err = capsys.readouterr().err
+    assert "--format csv does not match the file name" in err and "name the file wrong.csv" in err
+    assert not wrong.exists()
+    # An export that has no XLSX says what it can write; standard output without --format asks which.
+    assert main(["export", "attention", "--db", forty_db, "--output", str(tmp_path / "a.xlsx")],
+                clock=FORTY_CLOCK) == 1
+    assert "written as CSV, Markdown or HTML, not XLSX" in capsys.readouterr().err
+    assert main(["export", "attention", "--db", forty_db, "--output", "-"], clock=FORTY_CLOCK) == 1
+    assert "Which format?" in capsys.readouterr().err

@@ -161,6 +161,9 @@ async def test_explain_lists_exactly_the_claims_of_the_cell(make_app, demo, demo
         for key in counted[:5]:
             started, ended, days = (str(v) for v in table.get_row(key)[1:4])
             assert ended != "open" and int(days) <= 26 * 7
+        # Destinations in words ("failed to sign on"), never the extract's codes.
+        reasons = {str(table.get_row(k)[4]) for k in table.row_keys} - {"", "(none)"}
+        assert reasons and not any("_" in r for r in reasons)
         await pilot.press("escape")
         assert isinstance(app.screen, TeamViewScreen)
 

@@ -31,12 +31,33 @@ GREEN = PatternFill("solid", fgColor="C6EFCE")
 RED = PatternFill("solid", fgColor="FFC7CE")
 HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 BOLD = Font(bold=True)
-INTEGER_COLUMNS = {"lower95_offflows", "upper95_offflows", "lower998_offflows", "upper998_offflows", "milestone_weeks", "cohort_size", "offflows", "target_pct", "employment_offflows",
-                   "sanction_offflows", "not_known_offflows", "opte_offflows", "still_needed", "not_yet_at"}
+INTEGER_COLUMNS = {"milestone_weeks", "cohort_size", "offflows", "target_pct", "employment_offflows",
+                   "sanction_offflows", "not_known_offflows", "opte_offflows", "still_needed", "not_yet_at",
+                   "lower95_offflows", "upper95_offflows", "lower998_offflows", "upper998_offflows"}
 DATE_COLUMNS = {"cohort_start", "cohort_end"}
-WIDTHS = {"group_by": 11, "group": 22, "cohort_period": 13, "cohort_start": 12, "cohort_end": 12, "rate_pct": 9,
-          "meets_target": 13, "status": 9, "note": 60,
-          "verdict": 40, "verdict_symbol": 8}
+# The Summary's column headings, for people; the CSV keeps the contract's names (the Definitions sheet
+# gives both). A column without a heading here is shown by its name in words.
+HEADERS = {
+    "group_by": "Grouped by", "group": "Group", "cohort_period": "Cohort period", "cohort_start": "Cohort start",
+    "cohort_end": "Cohort end", "milestone_weeks": "Milestone (weeks)", "cohort_size": "Cohort size",
+    "offflows": "Off-flows", "rate_pct": "Off-flow rate %", "target_pct": "Expected level %",
+    "meets_target": "Meets expected level", "status": "Status", "employment_offflows": "Into employment",
+    "sanction_offflows": "Sanction or disallowance", "not_known_offflows": "Destination not known",
+    "opte_offflows": "OPtE off-flows", "still_needed": "Off-flows still needed",
+    "not_yet_at": "Not yet at milestone", "note": "Note",
+    "lower95_offflows": "95% lower limit (off-flows)", "upper95_offflows": "95% upper limit (off-flows)",
+    "lower998_offflows": "99.8% lower limit (off-flows)", "upper998_offflows": "99.8% upper limit (off-flows)",
+    "verdict": "Against the expected level", "verdict_symbol": "Verdict symbol",
+}
+# The meets/misses text the fill repeats (the Markdown and HTML exports' markers), by the contract's value.
+MARKERS = {"yes": "✓ meets", "no": "✗ misses"}
+MAX_WIDTH = 60  # wider text wraps (the note)
+
+
+def header(column: str) -> str:
+    return HEADERS.get(column) or column.replace("_", " ").capitalize()
+
+
 # The limits and the verdict sit beside the Red/Green (meets_target), before the status.
 _AT = COLUMNS.index("meets_target") + 1
 HEAD = list(COLUMNS[:_AT]) + list(LIMIT_COLUMNS) + list(COLUMNS[_AT:]) + list(EXTRA_COLUMNS)
@@ -63,7 +84,7 @@ def _extra(c: Cell) -> list[str]:
 
 def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
     head = HEAD
-    xlsx_append(ws, head)
+    xlsx_append(ws, [header(name) for name in head])
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
@@ -87,27 +108,46 @@ def _summary(ws, result: OffflowResult) -> None:  # noqa: ANN001
             meets.fill = GREEN
         elif meets.value == "no":
             meets.fill = RED
+        meets.value = MARKERS.get(meets.value, meets.value)
         if c.interim:
             ws.cell(row=r, column=col["status"]).font = Font(italic=True)
     ws.freeze_panes = "A2"
+    last = get_column_letter(len(head))
+    ws.auto_filter.ref = f"A1:{last}{max(ws.max_row, 2)}"
     for name, i in col.items():
-        ws.column_dimensions[get_column_letter(i)].width = WIDTHS.get(name, max(10, min(len(name) + 2, 20)))
+        widest = max([len(header(name)) + 3,  # room for the filter's button
+                      *(len(_shown(c.value)) for c in ws[get_column_letter(i)][1:])])
+        ws.column_dimensions[get_column_letter(i)].width = min(widest + 1, MAX_WIDTH)
+        if widest > MAX_WIDTH:
+            for c in ws[get_column_letter(i)][1:]:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
-    xlsx_append(ws, ["term", "definition"])
+    xlsx_append(ws, ["term", "definition", "CSV column"])
     for cell in ws[1]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
     for name, text in list(DEFINITIONS.items()) + list(LIMIT_DEFINITIONS.items()) + list(EXTRA_DEFINITIONS.items()):
-        xlsx_append(ws, [name, text])
+        xlsx_append(ws, [header(name), text, name])
     ws.append([])
     xlsx_append(ws, ["rule", "how it is applied"])
     for cell in ws[ws.max_row]:
         cell.font = BOLD
         cell.fill = HEADER_FILL
-    xlsx_append(ws, ["meets_target fill", "green fill with the text yes when the target is met, red fill with the text no "
-                                    "when it is missed; the text always says it, the fill only repeats it"])
+    xlsx_append(ws, [f"{header('meets_target')} fill", "green fill with the text ✓ meets when the expected level is "
+                     "met (yes in the CSV), red fill with ✗ misses when it is missed (no); the text always says it, "
+                     "the fill only repeats it"])
     for name, text in rules(meta):
         xlsx_append(ws, [name, text])
     xlsx_append(ws, ["text cells", SHEET_NOTE.replace("a leading apostrophe (')", "a quote prefix (the apostrophe "
@@ -115,6 +155,7 @@ def _definitions(ws, meta: dict[str, Any]) -> None:  # noqa: ANN001
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 110
+    ws.column_dimensions["C"].width = 22
     for row in ws.iter_rows(min_row=2, max_col=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
 

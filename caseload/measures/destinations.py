@@ -29,6 +29,34 @@ END_REASONS: tuple[str, ...] = (
 )
 
 
+# How people say each end reason; the code stays in the CSV and the extract.
+NAMES: Mapping[str, str] = MappingProxyType({
+    "found_work": "found work",
+    "increased_hours": "increased hours",
+    "self_employed": "self-employed",
+    "other_benefit": "moved to another benefit",
+    "education": "education",
+    "training": "training",
+    "programme_start": "started a programme",
+    "abroad": "went abroad",
+    "prison": "prison",
+    "ceased_claiming": "ceased claiming",
+    "defective_claim": "defective claim",
+    "retired": "retired",
+    "deceased": "deceased",
+    "sanction": "sanction or disallowance",
+    "failed_to_sign": "failed to sign on",
+    "not_known": "not known",
+})
+
+
+def destination_name(code: str | None) -> str:
+    """The end reason in words ("failed to sign on" for failed_to_sign); an unknown code as written."""
+    if not code:
+        return ""
+    return NAMES.get(code.strip().lower(), code.replace("_", " "))
+
+
 class Category(StrEnum):
     EMPLOYMENT = "employment"
     OTHER_BENEFIT = "other benefit"

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from caseload.screens.base import BackScreen
+from caseload.screens.base import UNDO_BINDING, BackScreen, reopen
 from caseload.store.access import Actor
 from caseload.store.customer import MyAction
 from caseload.store.errors import StoreError
@@ -52,7 +52,7 @@ class MyActionsScreen(BackScreen):
         "Enter opens the customer's record (escape comes back here); d marks the highlighted action done, "
         "which is saved at once and audited. Escape goes back."
     )
-    BINDINGS = [Binding("d", "done", "Done", id="actions_done")]
+    BINDINGS = [Binding("d", "done", "Done", id="actions_done"), UNDO_BINDING]
 
     class Loaded(Message):
         def __init__(self, actions: list[MyAction]) -> None:
@@ -60,10 +60,11 @@ class MyActionsScreen(BackScreen):
             self.actions = actions
 
     class Said(Message):
-        def __init__(self, text: str, reload: bool = False) -> None:
+        def __init__(self, text: str, reload: bool = False, done: int | None = None) -> None:
             super().__init__()
             self.text = text
             self.reload = reload
+            self.done = done  # the action just marked done, which u can reopen
 
     def __init__(self) -> None:
         super().__init__()
@@ -122,6 +123,8 @@ class MyActionsScreen(BackScreen):
 
     def on_my_actions_screen_said(self, message: Said) -> None:
         self.query_one("#actions-note", Static).update(message.text)
+        if message.done is not None:
+            self.offer_undo(message.text, reopen(message.done))
         if message.reload:
             self._said = message.text
             self.reload()
@@ -155,4 +158,8 @@ class MyActionsScreen(BackScreen):
         except StoreError as exc:
             self.post_message(self.Said(f"⚠ {exc}", reload=True))
             return
-        self.post_message(self.Said(f"Done: {action.description} ({action.customer}).", reload=True))
+        self.post_message(self.Said(f"Done: {action.description} ({action.customer}).", reload=True,
+                                    done=action.action_id))
+
+    def undone(self) -> None:
+        self.reload()

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from caseload.store.errors import StoreError
 from caseload.widgets.header import FrameHeader
 
 if TYPE_CHECKING:
     from caseload.app import CaseloadApp
+
+
+UNDO_SECONDS = 10.0  # how long `u` takes back a one-key change (an action marked done, a rating)
+
+# The screens that make one-key changes bind it (help lists it there, nowhere else).
+UNDO_BINDING = Binding("u", "undo", "Undo", show=False, id="undo")
+
+# What undoes a change: (conn, clock, actor) -> the sentence saying what was undone.
+Undo = Callable[[Any, Any, Any], str]
 
 
 class FrameScreen(Screen):
@@ -20,6 +35,49 @@ class FrameScreen(Screen):
 
     SCREEN_NAME: ClassVar[str] = ""
     HELP_TEXT: ClassVar[str] = ""
+
+    class Undone(Message):
+        def __init__(self, text: str, problem: bool = False) -> None:
+            super().__init__()
+            self.text = text
+            self.problem = problem
+
+    _undo: tuple[float, Undo] | None = None
+
+    def offer_undo(self, said: str, undo: Undo) -> None:
+        """A change made with one key: say so, and let `u` take it back for UNDO_SECONDS."""
+        self._undo = (time.monotonic() + UNDO_SECONDS, undo)
+        self.notify(f"{said} Press u within {UNDO_SECONDS:.0f} seconds to undo.", timeout=UNDO_SECONDS)
+
+    def action_undo(self) -> None:
+        offered, self._undo = self._undo, None
+        if offered is None or time.monotonic() > offered[0]:
+            self.notify(f"Nothing to undo: u takes back an action marked done or a rating, for "
+                        f"{UNDO_SECONDS:.0f} seconds after it was made.", severity="warning")
+            return
+        identity = self.caseload.identity
+        if identity is not None:
+            self._run_undo(identity.actor, offered[1])
+
+    @work(thread=True, exclusive=True, group="undo")
+    def _run_undo(self, actor, undo: Undo) -> None:  # noqa: ANN001
+        from caseload.store.db import write
+
+        app = self.caseload
+        try:
+            with write(app.engine) as conn:
+                text = undo(conn, app.clock, actor)
+        except StoreError as exc:
+            self.post_message(self.Undone(str(exc), problem=True))
+            return
+        self.post_message(self.Undone(text))
+
+    def on_frame_screen_undone(self, message: Undone) -> None:
+        self.notify(message.text, severity="warning" if message.problem else "information")
+        self.undone()
+
+    def undone(self) -> None:
+        """Show the record as it is after an undo (subclasses reload)."""
 
     @property
     def caseload(self) -> CaseloadApp:
@@ -45,3 +103,23 @@ class BackScreen(FrameScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+
+def reopen(action_id: int) -> Undo:
+    """The undo of marking an action done."""
+    def undo(conn, clock, actor) -> str:  # noqa: ANN001
+        from caseload.store.records import reopen_action
+
+        return f"Undone: {reopen_action(conn, clock, actor, action_id)} is open again."
+    return undo
+
+
+def unrate(rating_id: int) -> Undo:
+    """The undo of a rating just set."""
+    def undo(conn, clock, actor) -> str:  # noqa: ANN001
+        from caseload.store.records import undo_rag
+        from caseload.widgets.rag import rag_word
+
+        before = undo_rag(conn, clock, actor, rating_id)
+        return f"Undone: the rating is {rag_word(before)} again." if before else "Undone: the claim is not rated again."
+    return undo

@@ -20,10 +20,10 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from caseload.screens.base import FrameScreen
+from caseload.screens.base import UNDO_BINDING, FrameScreen, reopen
 from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
-from caseload.store.caseload import CaseloadPage, CaseloadQuery, CaseloadRow, CaseloadSummary
+from caseload.store.caseload import FLAG_WORDS, CaseloadPage, CaseloadQuery, CaseloadRow, CaseloadSummary
 from caseload.store.errors import StoreError
 from caseload.store.info import ImportRow
 from caseload.widgets.merge_table import MergeTable
@@ -33,14 +33,6 @@ PAGE = 200
 FILTER_DELAY = 0.05  # seconds of quiet typing before the filter runs, while an earlier one is still reading
 LOAD_MORE_WITHIN = 5  # rows from the bottom at which the next page is fetched
 
-FLAG_WORDS = {
-    "approaching": "appr",
-    "just passed": "passed",
-    "review due": "review",
-    "red no plan": "red!",
-    "beyond 52": "52+",
-    "churn": "churn",
-}
 
 # (column key, label, sort it orders by or None); the sort digit is shown in the header.
 COLUMNS: tuple[tuple[str, str, str | None], ...] = (
@@ -102,13 +94,13 @@ def read_page(engine, actor: Actor, query: CaseloadQuery, today: dt.date) -> Pag
         return PageResult(latest, as_at, caseload(conn, actor, as_at, query, window))
 
 
-def complete_next_action(engine, clock, actor: Actor, claim_id: str) -> str:  # noqa: ANN001
-    """Mark done the claim's next action (the one the Next action column shows); its description."""
+def complete_next_action(engine, clock, actor: Actor, claim_id: str) -> tuple[int, str]:  # noqa: ANN001
+    """Mark done the claim's next action (the one the Next action column shows); its id and description."""
     from caseload.store import records
     from caseload.store.db import write
 
     with write(engine) as conn:
-        return records.complete_next_action(conn, clock, actor, claim_id)
+        return records.complete_next_action_id(conn, clock, actor, claim_id)
 
 
 def flag_words(flags: tuple[str, ...]) -> str:
@@ -222,6 +214,7 @@ class CaseloadScreen(FrameScreen):
         Binding("x", "quick('all')", "All", id="quick_all"),
         Binding("asterisk", "quick('all')", "All", show=False, id="quick_all_asterisk"),
         Binding("d", "next_action_done", "Action done", id="caseload_action_done"),
+        UNDO_BINDING,
         Binding("m", "my_actions", "My actions", id="my_actions"),
         Binding("f", "find_customer", "Find", id="find_customer"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="caseload_refresh"),
@@ -244,9 +237,10 @@ class CaseloadScreen(FrameScreen):
             self.text = text
 
     class Said(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, done: int | None = None) -> None:
             super().__init__()
             self.text = text
+            self.done = done  # the action just marked done, which u can reopen
 
     class CoversRead(Message):
         def __init__(self, actor: Actor, covers: list) -> None:  # noqa: ANN001
@@ -401,15 +395,21 @@ class CaseloadScreen(FrameScreen):
     @work(thread=True, exclusive=True, group="caseload-write")
     def _complete(self, actor: Actor, row: CaseloadRow) -> None:
         try:
-            done = complete_next_action(self.caseload.engine, self.caseload.clock, actor, row.claim_id)
+            action_id, done = complete_next_action(self.caseload.engine, self.caseload.clock, actor, row.claim_id)
         except StoreError as exc:
             self.post_message(self.Said(f"⚠ {exc}"))
             return
-        self.post_message(self.Said(f"Done: {done} ({row.customer_name})."))
+        self.post_message(self.Said(f"Done: {done} ({row.customer_name}).", done=action_id))
 
     def on_caseload_screen_said(self, message: Said) -> None:
         problem = message.text.startswith("⚠")
-        self.notify(message.text.lstrip("⚠ "), severity="warning" if problem else "information")
+        if message.done is not None:
+            self.offer_undo(message.text, reopen(message.done))
+        else:
+            self.notify(message.text.lstrip("⚠ "), severity="warning" if problem else "information")
+        self.request(refresh=True)
+
+    def undone(self) -> None:
         self.request(refresh=True)
 
     def action_my_actions(self) -> None:

@@ -363,6 +363,9 @@ class ConferenceScreen(BackScreen):
         self.query_one("#item-record", Static).update(record)
         self.query_one("#item-record", Static).display = bool(record)
         form.display = detail.can_write
+        # With a form to fill, tab from the list goes to its first field (the pane scrolls to each field);
+        # a record to read only takes the focus itself, so the keys scroll it.
+        self.query_one("#item-pane").can_focus = not detail.can_write
         if detail.can_write and self._shown_item != item.id:
             self._fill_form(item)
             self._shown_item = item.id

@@ -27,7 +27,7 @@ from caseload.store.access import Actor
 from caseload.store.caseload import CaseloadRow
 from caseload.store.errors import StoreError
 from caseload.widgets.rag import rag_badge
-from caseload.widgets.table import KeyedTable
+from caseload.widgets.find import PickerTable
 
 if TYPE_CHECKING:
     from caseload.app import CaseloadApp
@@ -137,7 +137,7 @@ class FinishDialog(EditDialog):
 # Adding a customer from the adviser's caseload
 
 
-class ChooserTable(KeyedTable):
+class ChooserTable(PickerTable):
     BINDINGS = [Binding("enter", "select_cursor", "Add to the agenda", id="add_customer_choose")]
 
 

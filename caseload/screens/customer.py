@@ -19,7 +19,8 @@ from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
 from caseload.measures.destinations import category
-from caseload.screens.base import BackScreen
+from caseload.measures.destinations import destination_name
+from caseload.screens.base import UNDO_BINDING, BackScreen, reopen, unrate
 from caseload.screens.caseload import NONE, flag_words
 from caseload.screens.dialogs import (
     ActionDialog,
@@ -140,9 +141,9 @@ def claim_rows(record: CustomerRecord) -> list[tuple[str, tuple]]:
     rows = []
     for c in record.claims:
         here = "▶" if c.claim_id == record.claim_id else ""
-        reason = c.end_reason or ("" if c.end is None else "not known")
+        reason = destination_name(c.end_reason) or ("" if c.end is None else "not known")
         if c.confirmed:
-            reason = f"{reason} → confirmed {c.confirmed}"
+            reason = f"{reason} → confirmed {destination_name(c.confirmed)}"
         rows.append((c.claim_id, (here, c.claim_id, c.benefit, c.start.isoformat(),
                                   c.end.isoformat() if c.end else "open", reason or NONE, c.adviser,
                                   "; ".join(c.links) or NONE)))
@@ -156,9 +157,10 @@ def head_text(view: CustomerView) -> Text:
     text.append(f" · NI {r.nino or NONE} · customer {r.customer_id} · claim {claim.claim_id} ({claim.benefit})")
     text.append("\n")
     if claim.end is not None:
-        confirmed = f"; confirmed {claim.confirmed} ({category(claim.confirmed)})" if claim.confirmed else \
+        confirmed = f"; confirmed {destination_name(claim.confirmed)} ({category(claim.confirmed)})" if claim.confirmed else \
             "; no destination confirmed yet (s records one)"
-        text.append(f"Ended {claim.end.isoformat()}: {claim.end_reason or 'no reason in the extract'}{confirmed}")
+        ended = destination_name(claim.end_reason) or "no reason in the extract"
+        text.append(f"Ended {claim.end.isoformat()}: {ended}{confirmed}")
         return text
     if row is None:
         text.append(f"Open claim, held by {claim.adviser}")
@@ -208,6 +210,7 @@ class CustomerScreen(BackScreen):
         Binding("c", "contact", "Contact", id="customer_contact"),
         Binding("t", "action", "Action", id="customer_action"),
         Binding("d", "done", "Done", id="customer_done"),
+        UNDO_BINDING,
         Binding("o", "reassign", "Reassign", id="customer_reassign"),
         Binding("e", "amend", "Amend", id="customer_amend"),
         Binding("w", "withdraw", "Withdraw", id="customer_withdraw"),
@@ -229,16 +232,18 @@ class CustomerScreen(BackScreen):
             self.text = text
 
     class Done(Message):
-        def __init__(self, text: str, problem: bool = False) -> None:
+        def __init__(self, text: str, problem: bool = False, done: int | None = None) -> None:
             super().__init__()
             self.text = text
             self.problem = problem
+            self.done = done  # the action just marked done, which u can reopen
 
     def __init__(self, claim_id: str, order: Sequence[str] = ()) -> None:
         super().__init__()
         self.claim_id = claim_id
         self.order = list(order)
         self.view: CustomerView | None = None
+        self._cursor_to: str | None = None  # the timeline row to highlight once the record is read again
 
     def compose_body(self) -> ComposeResult:
         yield Static("Loading…", id="customer-head", markup=False)
@@ -307,6 +312,9 @@ class CustomerScreen(BackScreen):
         self.query_one(ClaimClock).show(claim.milestones, claim.start, view.as_at, claim.end)
         timeline = self.query_one(TimelineTable)
         timeline.set_rows(timeline_rows(r))
+        if self._cursor_to is not None and self._cursor_to in timeline.row_keys:
+            timeline.move_cursor(row=timeline.row_keys.index(self._cursor_to), animate=False)
+        self._cursor_to = None
         self._show_detail()
 
     @on(DataTable.RowHighlighted, "#timeline")
@@ -377,6 +385,12 @@ class CustomerScreen(BackScreen):
         def after(saved: bool | None) -> None:
             if saved:
                 self.say(done)
+                created = getattr(dialog, "created", None)
+                if isinstance(dialog, RagDialog) and created is not None:
+                    self.offer_undo(done, unrate(created))
+                elif isinstance(dialog, ActionDialog) and created is not None:
+                    # The new action is highlighted, so d marks it done and e corrects it.
+                    self._cursor_to = f"action:{created}"
                 self.reload()
 
         self.app.push_screen(dialog, after)
@@ -421,7 +435,7 @@ class CustomerScreen(BackScreen):
         owner = me if me in ids else self.view.adviser_id
         self._open(ActionDialog(self.claim_id, self._about(), self.view.owners, owner), "Action added.")
 
-    def _editable(self, kinds: tuple[str, ...], doing: str) -> Editable | None:
+    def _editable(self, kinds: tuple[str, ...], press: str, doing: str) -> Editable | None:
         if not self._ready():
             return None
         assert self.view is not None
@@ -431,23 +445,24 @@ class CustomerScreen(BackScreen):
             key = f"{entry.kind}:{entry.record_id}"
         item = self.view.editable.get(key) if key else None
         if item is None or item.kind not in kinds:
-            what = " or ".join(kinds)
-            self.say(f"Highlight a {what} in the timeline first, then press the key to {doing}.", problem=True)
+            what = ", ".join(kinds[:-1]) + " or " + kinds[-1] if len(kinds) > 1 else kinds[0]
+            article = "an" if what[0] in "aeiou" else "a"
+            self.say(f"Highlight {article} {what} in the timeline first, then press {press} to {doing}.", problem=True)
             return None
         if item.status == "withdrawn":
             self.say(f"That {item.kind} was withdrawn; it cannot be changed.", problem=True)
             return None
         return item
 
-    def _open_action(self, doing: str) -> Editable | None:
-        item = self._editable(("action",), doing)
+    def _open_action(self, press: str, doing: str, done: str) -> Editable | None:
+        item = self._editable(("action",), press, doing)
         if item is not None and item.status != "open":
-            self.say(f"That action is {item.status}; only an open action can be {doing}.", problem=True)
+            self.say(f"That action is {item.status}; only an open action can be {done}.", problem=True)
             return None
         return item
 
     def action_done(self) -> None:
-        item = self._open_action("marked done")
+        item = self._open_action("d", "mark it done", "marked done")
         if item is None or self.caseload.identity is None:
             return
         self.complete(self.caseload.identity.actor, item)
@@ -463,19 +478,26 @@ class CustomerScreen(BackScreen):
         except StoreError as exc:
             self.post_message(self.Done(str(exc), problem=True))
             return
-        self.post_message(self.Done(f"Done: {item.summary}"))
+        self.post_message(self.Done(f"Done: {item.summary}", done=item.id))
 
     def on_customer_screen_done(self, message: Done) -> None:
         self.say(message.text, problem=message.problem)
+        if message.done is not None:
+            self._cursor_to = f"action:{message.done}"
+            self.offer_undo(message.text, reopen(message.done))
+        self.reload()
+
+    def undone(self) -> None:
+        self._cursor_to = self.query_one(TimelineTable).cursor_key
         self.reload()
 
     def action_reassign(self) -> None:
-        item = self._open_action("reassigned")
+        item = self._open_action("o", "reassign it", "reassigned")
         if item is not None and self.view is not None:
             self._open(ReassignDialog(self.claim_id, self._about(), item, self.view.owners), "Action reassigned.")
 
     def action_amend(self) -> None:
-        item = self._editable(("note", "contact", "action"), "correct it")
+        item = self._editable(("note", "contact", "action"), "e", "correct it")
         if item is None or self.view is None:
             return
         about = self._about()
@@ -488,7 +510,7 @@ class CustomerScreen(BackScreen):
         self._open(dialog, f"The {item.kind} is corrected; the timeline shows your reason.")
 
     def action_withdraw(self) -> None:
-        item = self._editable(("note", "contact", "action"), "withdraw it")
+        item = self._editable(("note", "contact", "action"), "w", "withdraw it")
         if item is not None:
             self._open(WithdrawDialog(self.claim_id, self._about(), item),
                        f"The {item.kind} is withdrawn; it stays on the record with your reason.")

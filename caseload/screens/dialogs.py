@@ -24,12 +24,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from caseload.measures.clock import REVIEW_DAYS
-from caseload.measures.destinations import END_REASONS, category
+from caseload.measures.destinations import END_REASONS, category, destination_name
 from caseload.store.access import Actor
 from caseload.store.errors import DatabaseBusy, StoreError
 from caseload.store.records import CONTACT_KINDS, DESTINATION_SOURCES
 from caseload.widgets.literal import literal
-from caseload.widgets.table import KeyedTable
+from caseload.widgets.find import PickerTable
 
 if TYPE_CHECKING:
     from caseload.app import CaseloadApp
@@ -229,9 +229,9 @@ def _amendment(dialog, values: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN00
 class RagDialog(EditDialog):
     DIALOG_TITLE = "Set RAG rating"
     BINDINGS = [
-        Binding("r", "rate('R')", "Red", show=False, id="rate_r"),
-        Binding("a", "rate('A')", "Amber", show=False, id="rate_a"),
-        Binding("g", "rate('G')", "Green", show=False, id="rate_g"),
+        Binding("r,R", "rate('R')", "Red", show=False, id="rate_r"),
+        Binding("a,A", "rate('A')", "Amber", show=False, id="rate_a"),
+        Binding("g,G", "rate('G')", "Green", show=False, id="rate_g"),
     ]
 
     def __init__(self, claim_id: str, about: str = "", current: str | None = None,
@@ -268,7 +268,8 @@ class RagDialog(EditDialog):
     def write(self, conn, clock, actor, values) -> None:  # noqa: ANN001
         from caseload.store.records import set_rag
 
-        set_rag(conn, clock, actor, self.claim_id, values["rating"], values["reason"], values["review"], seen=self.seen)
+        self.created = set_rag(conn, clock, actor, self.claim_id, values["rating"], values["reason"], values["review"],
+                               seen=self.seen)
 
 
 class NoteDialog(EditDialog):
@@ -408,7 +409,8 @@ class ActionDialog(EditDialog):
         from caseload.store.records import add_action, amend
 
         if self.amend is None:
-            add_action(conn, clock, actor, self.claim_id, values["description"], values["owner"], values["due_on"])
+            self.created = add_action(conn, clock, actor, self.claim_id, values["description"], values["owner"],
+                                      values["due_on"])
         else:
             amend(conn, clock, actor, "action", self.amend.id, self.amend.version, values["reason"],
                   **values["changes"])
@@ -473,7 +475,7 @@ class DestinationDialog(EditDialog):
     def compose_fields(self) -> ComposeResult:
         yield _label(f"The extract says: {self.extract_reason or 'no reason'}; the extract's reason is kept.")
         yield _label("Destination")
-        yield Select([(f"{c.replace('_', ' ')} ({category(c)})", c) for c in END_REASONS], id="destination-code",
+        yield Select([(f"{destination_name(c)} ({category(c)})", c) for c in END_REASONS], id="destination-code",
                      compact=True, prompt="Choose where the customer went")
         yield _label("Source")
         yield Select([(s.replace("_", " "), s) for s in DESTINATION_SOURCES], value=DESTINATION_SOURCES[0],
@@ -497,7 +499,7 @@ class DestinationDialog(EditDialog):
 # Switch adviser
 
 
-class AdviserTable(KeyedTable):
+class AdviserTable(PickerTable):
     BINDINGS = [Binding("enter", "select_cursor", "Show caseload", id="choose_adviser")]
 
 

@@ -13,7 +13,7 @@ from caseload.session import Identity, load_identity
 from caseload.store.access import ADMIN, Role
 from caseload.store.errors import StoreError
 from caseload.store.staff import StaffRow
-from caseload.widgets.table import KeyedTable
+from caseload.widgets.find import PickerTable
 
 
 def read_staff(engine) -> list[StaffRow]:  # noqa: ANN001
@@ -37,7 +37,7 @@ def staff_rows(staff: list[StaffRow]) -> list[tuple[str, tuple[str, str, str, st
     return rows
 
 
-class StaffTable(KeyedTable):
+class StaffTable(PickerTable):
     BINDINGS = [Binding("enter", "select_cursor", "Choose", id="choose")]
 
 

@@ -21,6 +21,7 @@ from caseload.store.access import Actor
 from caseload.store.errors import StoreError
 from caseload.store.reassign import ClaimFilter, CoverRow
 from caseload.widgets.literal import literal
+from caseload.widgets.find import FindSelectionList
 
 # The filters the dialog offers (the command line combines any of them).
 FILTERS: tuple[tuple[str, ClaimFilter], ...] = (
@@ -71,7 +72,7 @@ class ReassignDialog(EditDialog):
         yield Select([(label, i) for i, (label, _) in enumerate(FILTERS)], value=0, allow_blank=False,
                      id="reassign-filter", compact=True)
         yield _label("To (shared out evenly in claim-start order)")
-        yield SelectionList[str](*[(literal(_who(sid, n)), sid) for sid, n in self.colleagues], id="reassign-to",
+        yield FindSelectionList(*[(literal(_who(sid, n)), sid) for sid, n in self.colleagues], id="reassign-to",
                                  compact=True)
         yield Static("Reading the caseload…", id="reassign-preview", markup=False)
         yield _label("Reason (required; kept on each claim's record)")

@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
 from caseload.measures.cohorts import CohortKind, Period
-from caseload.measures.destinations import BENEFITS, Category
+from caseload.measures.destinations import BENEFITS, Category, destination_name
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
 from caseload.screens.reading import FiguresScreen
@@ -362,8 +362,8 @@ class ExplainScreen(ModalScreen[None]):
             table.add_column(label, key=key)
         table.set_rows([(r.claim_id, (
             r.claim_id, r.start.isoformat(), r.end.isoformat() if r.end else "open",
-            Text(str(r.days), justify="right"), (r.extract_reason or "(none)") if r.end else "",
-            r.confirmed_reason or "", "✓ counts" if r.counts else "– no", "yes" if r.opte else "",
+            Text(str(r.days), justify="right"), (destination_name(r.extract_reason) or "(none)") if r.end else "",
+            destination_name(r.confirmed_reason), "✓ counts" if r.counts else "– no", "yes" if r.opte else "",
         )) for r in self.explanation.rows])
         table.focus()
 

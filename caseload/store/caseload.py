@@ -19,6 +19,15 @@ from caseload.store.access import Actor, Role, covers
 from caseload.store.errors import AccessDenied, StoreError
 
 FLAGS = ("approaching", "just passed", "review due", "red no plan", "beyond 52", "churn")
+# How the caseload shows each flag; the filter finds a flag by the word shown as well as by its name.
+FLAG_WORDS = {
+    "approaching": "appr",
+    "just passed": "passed",
+    "review due": "review",
+    "red no plan": "red!",
+    "beyond 52": "52+",
+    "churn": "churn",
+}
 QUICK_FILTERS = ("all", "approaching", "red", "review due", "beyond 52")
 SORTS = ("urgency", "customer", "benefit", "start", "weeks", "milestone", "rag", "contact", "action", "conference")
 MILESTONE_WEEKS = (13, 26, 52)
@@ -139,12 +148,16 @@ def _text_terms(text: str, flags: dict) -> list:
     """Every word must match: a name, an id, the end of an NI number, or a flag."""
     c, cu = schema.Claim.__table__.c, schema.Customer.__table__.c
     out = []
-    for word in text.lower().split():
+    for typed in text.lower().split():
+        # A flag word as shown ("red!", "52+") finds what the word without its mark finds, and the flag.
+        word = typed.rstrip("!+") or typed
         like = f"%{word}%"
         options = [func.lower(cu.name).like(like), func.lower(c.id).like(like), func.lower(c.customer_id).like(like),
                    func.lower(cu.nino).like(f"%{word}")]
         for name, cond in flags.items():
-            if name.replace(" ", "").startswith(word.replace("-", "")) and len(word) >= 3:
+            shown = FLAG_WORDS[name]
+            if (len(word) >= 3 and name.replace(" ", "").startswith(word.replace("-", ""))) \
+                    or typed == shown or (len(typed) >= 3 and shown.startswith(typed)):
                 options.append(cond)
         out.append(or_(*options))
     return out

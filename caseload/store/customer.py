@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, func, or_, select
 
 from caseload.measures.clock import MILESTONES, is_churn, milestone_date
-from caseload.measures.destinations import category
+from caseload.measures.destinations import category, destination_name
 from caseload.measures.people import mask_nino
 from caseload.store import schema
 from caseload.store.access import Actor
@@ -143,7 +143,7 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
                                  who(after.assigned_by) if local else "extract"))
     for x in conn.execute(select(d).where(d.c.claim_id == claim_id)):
         out.append(TimelineEntry(_aware(x.recorded_at), "destination",
-                                 f"destination confirmed: {x.code} ({category(x.code)}), from {x.source.replace('_', ' ')} "
+                                 f"destination confirmed: {destination_name(x.code)} ({category(x.code)}), from {x.source.replace('_', ' ')} "
                                  f"on {x.confirmed_on}", who(x.recorded_by), x.id))
     out.extend(_conference_entries(conn, claim_id, who))
     out.sort(key=lambda e: (e.at, e.kind), reverse=True)

@@ -241,8 +241,57 @@ def complete_action(conn: Connection, clock: Clock, actor: Actor, action_id: int
            {"status": "done", "done_on": clock.today(), "done_by": actor.id}, None, "complete")
 
 
+def reopen_action(conn: Connection, clock: Clock, actor: Actor, action_id: int) -> str:
+    """Undo "done" on an action marked done by this person today (the app's `u`); its description."""
+    table, row = _load_for_change(conn, actor, "action", action_id, _version(conn, action_id))
+    if row.status != "done" or row.done_by != actor.id or row.done_on != clock.today():
+        raise StoreError("Only an action you marked done today can be reopened this way.")
+    _apply(conn, clock, actor, "action", table, row, {"status": "open", "done_on": None, "done_by": None},
+           None, "undo")
+    return row.description
+
+
+def _version(conn: Connection, action_id: int) -> int:
+    t = schema.Action.__table__
+    v = conn.execute(select(t.c.version).where(t.c.id == action_id)).scalar()
+    if v is None:
+        raise StoreError(f"There is no action {action_id}.")
+    return int(v)
+
+
+UNDO_RAG_WINDOW = dt.timedelta(minutes=2)  # the app offers 10 seconds; this allows for a slow save
+
+
+def undo_rag(conn: Connection, clock: Clock, actor: Actor, rating_id: int) -> str | None:
+    """Take back a rating this person set a moment ago (the app's `u`), while it is still the claim's
+    latest: the rating before it is current again (returned; None when there was none). The audit keeps
+    both the rating and its undoing."""
+    t = schema.RagRating.__table__
+    row = conn.execute(select(t).where(t.c.id == rating_id)).first()
+    if row is None:
+        raise StoreError("That rating is no longer on the record.")
+    claim_in_scope(conn, actor, row.claim_id)
+    latest = conn.execute(select(t.c.id).where(t.c.claim_id == row.claim_id).order_by(desc(t.c.id)).limit(1)).scalar()
+    now, set_at = clock.now(), row.set_at
+    if (now.tzinfo is None) != (set_at.tzinfo is None):  # SQLite gives back a naive time
+        now, set_at = now.replace(tzinfo=None), set_at.replace(tzinfo=None)
+    if latest != rating_id or row.set_by != actor.id or row.source != "adviser" or now - set_at > UNDO_RAG_WINDOW:
+        raise StoreError("That rating can no longer be undone: set the rating again with a reason.")
+    conn.execute(t.delete().where(t.c.id == rating_id))
+    before = conn.execute(select(t.c.rating).where(t.c.claim_id == row.claim_id)
+                          .order_by(desc(t.c.id)).limit(1)).scalar()
+    record(conn, clock, actor, "undo", "claim", row.claim_id, "rag", row.rating, before)
+    refresh_state(conn, row.claim_id)
+    return before
+
+
 def complete_next_action(conn: Connection, clock: Clock, actor: Actor, claim_id: str) -> str:
     """Mark done the claim's next open action (earliest due: the caseload's Next action); its description."""
+    return complete_next_action_id(conn, clock, actor, claim_id)[1]
+
+
+def complete_next_action_id(conn: Connection, clock: Clock, actor: Actor, claim_id: str) -> tuple[int, str]:
+    """As complete_next_action, with the action's id (so that it can be reopened)."""
     claim_in_scope(conn, actor, claim_id)
     ac = schema.Action.__table__
     row = conn.execute(select(ac.c.id, ac.c.version, ac.c.description)
@@ -251,7 +300,7 @@ def complete_next_action(conn: Connection, clock: Clock, actor: Actor, claim_id:
     if row is None:
         raise StoreError("This customer has no open action to mark done.")
     complete_action(conn, clock, actor, row.id, row.version)
-    return row.description
+    return int(row.id), row.description
 
 
 def reassign_action(conn: Connection, clock: Clock, actor: Actor, action_id: int, version: int, owner: str) -> None:
