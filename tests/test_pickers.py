@@ -5,7 +5,7 @@ caseload's colleagues and an action's new owner). Pilot on the demo office."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import OptionList, Select, SelectionList
+from textual.widgets import Select, SelectionList
 from textual.widgets._select import SelectOverlay
 
 from caseload.screens.conference_dialogs import AddCustomerChooser
@@ -14,9 +14,10 @@ from caseload.screens.identity import IdentityScreen
 from caseload.screens.reassign import ReassignDialog
 from caseload.widgets.table import KeyedTable
 from test_app_support import config_dir, demo, demo_db, demo_office, make_app, settle  # noqa: F401
-from test_caseload_screen import choose, keys_for, palette_command, rich_adviser, store_page
+from test_caseload_screen import choose, keys_for, palette_command
 from test_conference_screen import MANAGER, UNFINISHED
-from test_customer_screen import open_record, timeline
+from test_customer_screen import open_record
+from test_undo import an_advisers_customer
 
 SIZE = (120, 30)
 
@@ -128,8 +129,7 @@ async def test_reassign_colleagues_picker(make_app, demo, demo_db) -> None:
 
 
 async def test_an_actions_new_owner_picker(make_app, demo, demo_db) -> None:
-    adviser = rich_adviser(demo_db)
-    claim = store_page(demo_db, demo.clock, adviser, adviser_id=adviser).rows[3].claim_id
+    adviser, claim = an_advisers_customer(demo, demo_db)
     app = make_app(as_staff=adviser)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -11,6 +11,17 @@ from test_app_support import config_dir, demo, demo_db, demo_office, make_app, s
 from test_caseload_screen import choose, keys_for, query_db, rich_adviser, store_page
 from test_customer_screen import message, open_record, timeline
 
+
+def an_advisers_customer(demo, demo_db) -> tuple[str, str]:  # noqa: ANN001
+    """An adviser with a full caseload, and the fourth customer on it."""
+    adviser = rich_adviser(demo_db)
+    return adviser, store_page(demo_db, demo.clock, adviser, adviser_id=adviser).rows[3].claim_id
+
+
+def newest_action(db: str, claim: str) -> int:
+    (aid,), = query_db(db, "SELECT id FROM action WHERE claim_id = :c ORDER BY id DESC LIMIT 1", c=claim)
+    return aid
+
 SIZE = (120, 30)
 
 
@@ -53,8 +64,7 @@ async def test_a_capital_letter_rates_and_u_takes_the_rating_back(make_app, demo
 
 
 async def test_t_puts_the_cursor_on_the_new_action_d_marks_it_done_u_reopens(make_app, demo, demo_db) -> None:
-    adviser = rich_adviser(demo_db)
-    claim = store_page(demo_db, demo.clock, adviser, adviser_id=adviser).rows[3].claim_id
+    adviser, claim = an_advisers_customer(demo, demo_db)
     app = make_app(as_staff=adviser)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -64,7 +74,7 @@ async def test_t_puts_the_cursor_on_the_new_action_d_marks_it_done_u_reopens(mak
         assert isinstance(app.screen, ActionDialog)
         await pilot.press(*keys_for("Book CV"), "enter")
         await settle(pilot)
-        (aid,), = query_db(demo_db, "SELECT id FROM action WHERE claim_id = :c ORDER BY id DESC LIMIT 1", c=claim)
+        aid = newest_action(demo_db, claim)
         assert timeline(app).cursor_key == f"action:{aid}"
         await pilot.press("d")  # no moving: the new action is the one highlighted
         await settle(pilot)
@@ -80,15 +90,14 @@ async def test_t_puts_the_cursor_on_the_new_action_d_marks_it_done_u_reopens(mak
 
 
 async def test_u_after_the_time_has_passed_changes_nothing(make_app, demo, demo_db, monkeypatch) -> None:
-    adviser = rich_adviser(demo_db)
-    claim = store_page(demo_db, demo.clock, adviser, adviser_id=adviser).rows[3].claim_id
+    adviser, claim = an_advisers_customer(demo, demo_db)
     app = make_app(as_staff=adviser)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await open_record(pilot, claim)
         await pilot.press("t", *keys_for("Call employer"), "enter")
         await settle(pilot)
-        (aid,), = query_db(demo_db, "SELECT id FROM action WHERE claim_id = :c ORDER BY id DESC LIMIT 1", c=claim)
+        aid = newest_action(demo_db, claim)
         monkeypatch.setattr(base, "UNDO_SECONDS", -1.0)  # the offer has run out as soon as it is made
         await pilot.press("d")
         await settle(pilot)
