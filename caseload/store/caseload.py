@@ -92,7 +92,7 @@ class CaseloadPage:
     summary: CaseloadSummary
 
 
-def _columns(as_at: dt.date, approaching_days: int = APPROACHING_DAYS):  # noqa: ANN202
+def claim_columns(as_at: dt.date, approaching_days: int = APPROACHING_DAYS):  # noqa: ANN202
     """The derived columns of every caseload row, as SQL expressions over claim and claim_state."""
     c = schema.Claim.__table__.c
     st = schema.ClaimState.__table__.c
@@ -136,7 +136,7 @@ def _state():  # noqa: ANN202
     return schema.ClaimState.__table__
 
 
-def _base_where(actor: Actor, q: CaseloadQuery, as_at: dt.date) -> list:
+def base_where(actor: Actor, q: CaseloadQuery, as_at: dt.date) -> list:
     c = schema.Claim.__table__
     where = [c.c.end_day.is_(None), c.c.start_day <= schema.day_number(as_at), actor.claim_filter(c)]
     if q.adviser_id:
@@ -181,8 +181,8 @@ def caseload(conn: Connection, actor: Actor, as_at: dt.date, q: CaseloadQuery,
         raise StoreError(f"Unknown sort {q.sort!r}; use one of {', '.join(SORTS)}.")
     t, cu = schema.Claim.__table__, schema.Customer.__table__
     c = t.c
-    cols, flags = _columns(as_at, approaching_days)
-    where = _base_where(actor, q, as_at) + _quick(q, flags, cols) + _text_terms(q.text, flags)
+    cols, flags = claim_columns(as_at, approaching_days)
+    where = base_where(actor, q, as_at) + _quick(q, flags, cols) + _text_terms(q.text, flags)
     frm = t.join(cu, cu.c.id == c.customer_id).outerjoin(_state(), _state().c.claim_id == c.id)
     total = conn.execute(select(func.count()).select_from(frm).where(*where)).scalar_one()
     D = schema.day_number(as_at)
@@ -215,16 +215,16 @@ def caseload(conn: Connection, actor: Actor, as_at: dt.date, q: CaseloadQuery,
         rows.append(CaseloadRow(
             claim_id=r.id, customer_id=r.customer_id, customer_name=r.name or "", nino=mask_nino(r.nino),
             benefit=r.benefit, claim_start=r.claim_start, weeks=(D - r.start_day) // 7,
-            next_milestone=r.next_ms, days_to_milestone=r.days_to, rag=r.rag, rag_set_on=_date(r.rated_on),
-            next_review=_date(r.review_on), last_contact=_date(r.contact_on), next_action=r.action_text,
-            next_action_due=_date(r.action_due), last_conference=_date(r.conference_on),
-            expected_offflow=_date(r.expected_on),
+            next_milestone=r.next_ms, days_to_milestone=r.days_to, rag=r.rag, rag_set_on=as_date(r.rated_on),
+            next_review=as_date(r.review_on), last_contact=as_date(r.contact_on), next_action=r.action_text,
+            next_action_due=as_date(r.action_due), last_conference=as_date(r.conference_on),
+            expected_offflow=as_date(r.expected_on),
             flags=tuple(f for f in FLAGS if m["f_" + f.replace(" ", "_")]), adviser_id=r.adviser_id,
         ))
     return CaseloadPage(rows=rows, total=total, summary=summary(conn, actor, as_at, q.adviser_id, approaching_days))
 
 
-def _date(v) -> dt.date | None:  # noqa: ANN001
+def as_date(v) -> dt.date | None:  # noqa: ANN001
     if v is None or isinstance(v, dt.date):
         return v
     return dt.date.fromisoformat(str(v)[:10])
@@ -235,8 +235,8 @@ def summary(conn: Connection, actor: Actor, as_at: dt.date, adviser_id: str | No
     """The summary line: size, counts by RAG, approaching per milestone, beyond 52 (unfiltered)."""
     t = schema.Claim.__table__
     c = t.c
-    cols, flags = _columns(as_at, approaching_days)
-    where = _base_where(actor, CaseloadQuery(adviser_id=adviser_id), as_at)
+    cols, flags = claim_columns(as_at, approaching_days)
+    where = base_where(actor, CaseloadQuery(adviser_id=adviser_id), as_at)
     D = schema.day_number(as_at)
 
     def count(cond):  # noqa: ANN001, ANN202

@@ -38,8 +38,8 @@ from caseload.measures.people import NOT_RECORDED, age_band
 from caseload.measures.rates import truncated_pct
 from caseload.store import schema, settings as settings_mod
 from caseload.store.access import Actor, Role
-from caseload.store.caseload import _columns as caseload_columns
-from caseload.store.caseload import _date as _d
+from caseload.store.caseload import claim_columns as caseload_columns
+from caseload.store.caseload import as_date as _d
 from caseload.store.errors import AccessDenied, StoreError
 from caseload.store.offflow import (
     OffflowQuery, OffflowResult, _confirmed, _group_column, _scope, latest_import, offflow,

@@ -29,7 +29,7 @@ from caseload.clock import Clock
 from caseload.store import schema, settings
 from caseload.store.access import Actor, Role
 from caseload.store.audit import record
-from caseload.store.caseload import CaseloadQuery, _base_where, _columns
+from caseload.store.caseload import CaseloadQuery, base_where, claim_columns
 from caseload.store.errors import AccessDenied, StoreError
 from caseload.store.info import latest_import
 
@@ -127,8 +127,8 @@ def preview(conn: Connection, actor: Actor, from_adviser: str, flt: ClaimFilter 
     latest = latest_import(conn)
     if latest is None:
         return []
-    cols, flags = _columns(latest.as_at, settings.load(conn).approaching_days)
-    where = _base_where(actor, CaseloadQuery(adviser_id=from_adviser), latest.as_at)
+    cols, flags = claim_columns(latest.as_at, settings.load(conn).approaching_days)
+    where = base_where(actor, CaseloadQuery(adviser_id=from_adviser), latest.as_at)
     if flt.rag:
         where.append(or_(*[cols["rag"] == RAG_BANDS[b] if RAG_BANDS[b] else cols["rag"].is_(None) for b in flt.rag]))
     if flt.approaching:
