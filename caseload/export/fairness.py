@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from caseload.escaping import html_head, sheet_row
 from caseload.export.common import header
 from caseload.export.html import CSS, e
-from caseload.export.markdown import _table as md_table
+from caseload.export.markdown import md_table
 from caseload.export.markdown import md, soft
 from caseload.export.offflow import COLUMNS as OFFFLOW_COLUMNS
 from caseload.export.offflow import DEFINITIONS as OFFFLOW_DEFINITIONS

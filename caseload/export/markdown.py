@@ -29,7 +29,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _table(head: list[str], body: list[list[str]]) -> list[str]:
+def md_table(head: list[str], body: list[list[str]]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(r) + " |" for r in body]
     return lines
@@ -56,7 +56,7 @@ def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) ->
                 row.append(_cell(c.summary()) if c else "")
                 n += 1 if c else 0
             body.append(row)
-        lines += _table(["Cohort"] + [f"{w} weeks" for w in g.milestones], body)
+        lines += md_table(["Cohort"] + [f"{w} weeks" for w in g.milestones], body)
         lines += ["", "Destinations of the off-flows:", ""]
         dest = []
         for p in g.periods:
@@ -66,7 +66,7 @@ def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) ->
                     continue
                 dest.append([p.label, str(w), c.offflows, c.value("employment_offflows"), c.value("sanction_offflows"),
                              c.value("not_known_offflows"), c.value("opte_offflows")])
-        lines += _table(["Cohort", "Weeks", "Off-flows", "Employment", "Sanction", "Not known", "OPtE"], dest)
+        lines += md_table(["Cohort", "Weeks", "Off-flows", "Employment", "Sanction", "Not known", "OPtE"], dest)
         limits = []
         for p in g.periods:
             for w in g.milestones:
@@ -79,7 +79,7 @@ def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) ->
                                _cell(c.verdict_text), c.row.status])
         if limits:
             lines += ["", "Against the expected level (limits of the off-flow count):", ""]
-            lines += _table(["Cohort", "Weeks", "Off-flows/size", "Red/Green", "95% limits", "99.8% limits",
+            lines += md_table(["Cohort", "Weeks", "Off-flows/size", "Red/Green", "95% limits", "99.8% limits",
                              "Verdict", "Status"], limits)
     if not result.rows:
         lines += ["", "No claims started in these cohort periods."]
@@ -91,7 +91,7 @@ def write_markdown(result: OffflowResult, out: IO[str], meta: dict[str, Any]) ->
                   "above, \u21c8 above beyond chance. The HTML export draws this as a funnel plot."]
         for f in funnels(result):
             lines += ["", f"### {f.milestone} weeks", ""]
-            lines += _table(FUNNEL_HEAD, [[md(r[0])] + [_cell(x) for x in r[1:]] for r in funnel_rows(f)])
+            lines += md_table(FUNNEL_HEAD, [[md(r[0])] + [_cell(x) for x in r[1:]] for r in funnel_rows(f)])
             if f.hidden:
                 lines += ["", f"{f.hidden} group(s) left out: a pooled count is under {result.suppress_below}."]
     lines += ["", "## Definitions", ""]

@@ -48,7 +48,7 @@ def describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     u = make_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
@@ -69,7 +69,7 @@ def _prepare_sqlite_file(path: Path) -> None:
 
 def make_engine(url: str) -> Engine:
     url = resolve_url(url)
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None:
         _prepare_sqlite_file(path)
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -360,7 +360,7 @@ def locked_error(exc: OperationalError) -> StoreError:
 def open_database(url: str | None, clock: Clock, *, create: bool = True) -> Engine:
     """An engine on an up-to-date database. With create=False a missing SQLite file is an error."""
     resolved = resolve_url(url)
-    path = _sqlite_path(resolved)
+    path = sqlite_path(resolved)
     if path is not None and not create and not path.exists():
         raise StoreError(
             f"There is no database at {path}. Import a claims extract first "

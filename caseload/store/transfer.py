@@ -23,7 +23,7 @@ from sqlmodel import SQLModel
 
 from caseload.clock import Clock
 from caseload.store.access import Role, actor_for
-from caseload.store.db import _sqlite_path, describe, make_engine, open_database, resolve_url, schema_version, write
+from caseload.store.db import sqlite_path, describe, make_engine, open_database, resolve_url, schema_version, write
 from caseload.store.errors import StoreError
 
 BATCH = 5000
@@ -76,7 +76,7 @@ def copy_database(source: str, target: str, clock: Clock) -> CopyResult:
     if source == target:
         raise StoreError("The source and the target are the same database: name another target.")
     src = open_database(source, clock, create=False)
-    new_file = _sqlite_path(target)
+    new_file = sqlite_path(target)
     new_file = new_file if new_file is not None and not new_file.exists() else None
     dst = open_database(target, clock)
     try:
@@ -142,7 +142,7 @@ def require_owner(url: str, staff_id: str | None, clock: Clock) -> None:
 def _existing(url: str) -> Engine:
     """An engine on an existing caseload database, checked without writing (a backup must not wait for
     someone else's write, nor upgrade what it backs up)."""
-    path = _sqlite_path(url)
+    path = sqlite_path(url)
     if path is not None and not path.exists():
         raise StoreError(f"There is no database at {path}: point --db at an existing one.")
     engine = make_engine(url)
@@ -176,7 +176,7 @@ def backup_database(url: str, path: Path, clock: Clock) -> str:
     _existing(resolved).dispose()
     _private_new_file(path)
     try:
-        if (db_file := _sqlite_path(resolved)) is not None:
+        if (db_file := sqlite_path(resolved)) is not None:
             _sqlite_backup(db_file, path)
             return "SQLite online backup"
         if make_url(resolved).get_backend_name() == "postgresql":

@@ -8,7 +8,7 @@ from typing import Any
 from textual._two_way_dict import TwoWayDict
 from textual.widgets.data_table import CellKey, RowKey
 
-from caseload.widgets.table import KeyedTable, _cell
+from caseload.widgets.table import KeyedTable, table_cell
 
 
 class MergeTable(KeyedTable):
@@ -31,7 +31,7 @@ class MergeTable(KeyedTable):
         for key, cells in rows:
             if key in present:
                 for column, value, before in zip(columns, cells, self.get_row(key)):
-                    if _cell(value) != before:
+                    if table_cell(value) != before:
                         self.update_cell(key, column, value)
             else:
                 self.add_row(*cells, key=key)

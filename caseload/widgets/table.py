@@ -18,7 +18,7 @@ from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 from caseload.widgets.literal import literal, visible
 
 
-def _cell(value: Any) -> Any:
+def table_cell(value: Any) -> Any:
     """A str cell is data (a name, a note): kept as literal Text, which DataTable never reads as markup."""
     return literal(value) if isinstance(value, str) else value
 
@@ -45,13 +45,13 @@ class KeyedTable(DataTable):
         self._cell_cache: LRUCache[tuple, tuple[Any, list[list[Segment]]]] = LRUCache(4096)
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
-        return super().add_row(*(_cell(c) for c in cells), **kwargs)
+        return super().add_row(*(table_cell(c) for c in cells), **kwargs)
 
     def update_cell(self, row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
-        super().update_cell(row_key, column_key, _cell(value), **kwargs)
+        super().update_cell(row_key, column_key, table_cell(value), **kwargs)
 
     def update_cell_at(self, coordinate: Any, value: Any, **kwargs: Any) -> None:
-        super().update_cell_at(coordinate, _cell(value), **kwargs)
+        super().update_cell_at(coordinate, table_cell(value), **kwargs)
 
     @property
     def cursor_key(self) -> str | None:
@@ -74,7 +74,7 @@ class KeyedTable(DataTable):
             for key, cells in rows:
                 old = self.get_row(key)
                 for column, value, before in zip(columns, cells, old):
-                    if _cell(value) != before:
+                    if table_cell(value) != before:
                         self.update_cell(key, column, value)
             return
         keep = self.cursor_key
