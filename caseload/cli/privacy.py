@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from caseload.cli import _command, _open
+from caseload.cli.common import command, open_db
 from caseload.clock import Clock
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, date_type) -> None:  # noqa: ANN001
-    customer = _command(sub, common, "customer", "a customer's personal data", "A customer's personal data.")
+    customer = command(sub, common, "customer", "a customer's personal data", "A customer's personal data.")
     c_sub = customer.add_subparsers(dest="what", metavar="ACTION", required=True)
-    erase = _command(
+    erase = command(
         c_sub, common, "erase", "erase a customer's personal details (team leaders)",
         "Remove a customer's name, NI number, date of birth, sex, disability and ethnicity, and every free text "
         "about their claims (notes, RAG reasons, actions, conference discussions), in one transaction. Claims, "
@@ -23,7 +23,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, date_type) -> None:  # noq
     erase.add_argument("--reason", required=True, metavar="CATEGORY",
                        help="request: the customer asked; retention: the retention period ended; error: recorded "
                             "in error; other: another reason recorded outside caseload")
-    audit = _command(sub, common, "audit", "read the audit log",
+    audit = command(sub, common, "audit", "read the audit log",
                      "The audit log, newest first: who changed what and when. Free text is never kept in it "
                      "(shown as [text]). Team leaders and the database owner read all of it, a team manager "
                      "their team's staff and customers, an adviser what they did. Nothing can edit it.")
@@ -37,7 +37,7 @@ def cmd_customer(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.db import write
     from caseload.store.erase import checkpoint, erase_customer
 
-    engine, actor = _open(args, clock)
+    engine, actor = open_db(args, clock)
     with write(engine) as conn:
         erased = erase_customer(conn, clock, actor, args.customer_id, args.reason)
     with engine.connect() as conn:
@@ -53,7 +53,7 @@ def cmd_customer(args: argparse.Namespace, clock: Clock) -> int:
 def cmd_audit(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.audit import read_audit
 
-    engine, actor = _open(args, clock)
+    engine, actor = open_db(args, clock)
     with engine.connect() as conn:
         rows = read_audit(conn, actor, customer=args.customer, staff=args.staff, since=args.since, limit=args.limit)
     if not rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from caseload.cli import _command, _open
+from caseload.cli.common import command, open_db
 from caseload.clock import Clock
 from caseload.store.errors import StoreError
 
@@ -13,7 +13,7 @@ RAG_CHOICES = ("red", "amber", "green", "none")
 
 
 def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  # noqa: ANN001
-    ra = _command(sub, common, "reassign", "move an adviser's claims to other advisers",
+    ra = command(sub, common, "reassign", "move an adviser's claims to other advisers",
                   "Move an adviser's open claims (all, or those matching every filter given) to one or more "
                   "advisers, shared out evenly in claim-start order, as dated transfers. --dry-run shows who "
                   "would get how many and changes nothing; without it the claims move (--reason required). "
@@ -28,7 +28,7 @@ def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  
     ra.add_argument("--on", type=date, metavar="DATE", help="the transfer date (default: today; not in the future)")
     ra.add_argument("--dry-run", action="store_true", help="show the share-out; change nothing")
     ra_sub = ra.add_subparsers(dest="what", metavar="conflicts")
-    cf = _command(ra_sub, common, "conflicts", "extracts that disagree with a local reassignment",
+    cf = command(ra_sub, common, "conflicts", "extracts that disagree with a local reassignment",
                   "Claims a later extract gave to another holder while a local reassignment was in force: "
                   "the extract's holder was not applied. List them, or resolve one by keeping the local "
                   "holder or taking the extract's (a transfer dated today).")
@@ -39,19 +39,19 @@ def add_parsers(sub, common: argparse.ArgumentParser, date: Callable) -> None:  
     how.add_argument("--keep-local", action="store_true", help="keep the local reassignment")
     how.add_argument("--take-extract", action="store_true", help="move the claim to the extract's holder")
 
-    cover = _command(sub, common, "cover", "temporary cover of an adviser's caseload",
+    cover = command(sub, common, "cover", "temporary cover of an adviser's caseload",
                      "An adviser's caseload visible to a colleague between two dates (both included), "
                      "without changing who holds the claims. Arranged by team managers and team leaders.")
     cv_sub = cover.add_subparsers(dest="what", metavar="ACTION", required=True)
-    add = _command(cv_sub, common, "add", "arrange cover")
+    add = command(cv_sub, common, "add", "arrange cover")
     add.add_argument("--adviser", required=True, metavar="STAFF_ID", help="whose caseload is covered")
     add.add_argument("--by", required=True, metavar="STAFF_ID", help="the colleague who covers it")
     add.add_argument("--from", dest="start", required=True, type=date, metavar="DATE", help="first day")
     add.add_argument("--to", dest="end", required=True, type=date, metavar="DATE", help="last day")
     add.add_argument("--reason", default="", metavar="TEXT", help="why (annual leave, say)")
-    ls = _command(cv_sub, common, "list", "current and coming cover")
+    ls = command(cv_sub, common, "list", "current and coming cover")
     ls.add_argument("--all", action="store_true", help="past and ended cover too")
-    end = _command(cv_sub, common, "end", "end a cover now")
+    end = command(cv_sub, common, "end", "end a cover now")
     end.add_argument("cover_id", type=int, metavar="ID")
 
 
@@ -84,7 +84,7 @@ def cmd_reassign(args: argparse.Namespace, clock: Clock) -> int:
                          "--dry-run shows the share-out without changing anything.")
     flt = _filter(args)
     targets = [t.strip() for t in args.to.split(",") if t.strip()]
-    engine, actor = _open(args, clock)
+    engine, actor = open_db(args, clock)
     if args.dry_run:
         with engine.connect() as conn:
             p = reassign.plan(conn, clock, actor, args.from_adviser, targets, flt, args.on)
@@ -109,7 +109,7 @@ def _conflicts(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store import reassign
     from caseload.store.db import write
 
-    engine, actor = _open(args, clock)
+    engine, actor = open_db(args, clock)
     if args.resolve is not None:
         if not (args.keep_local or args.take_extract):
             raise StoreError("Say how: --keep-local keeps the local reassignment, --take-extract moves the claim "
@@ -136,7 +136,7 @@ def cmd_cover(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store import reassign
     from caseload.store.db import write
 
-    engine, actor = _open(args, clock)
+    engine, actor = open_db(args, clock)
     if args.what == "list":
         with engine.connect() as conn:
             rows = reassign.list_covers(conn, actor, clock.today(), include_past=args.all)
