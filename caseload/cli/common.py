@@ -94,6 +94,20 @@ def write_text(output: str, write: Callable) -> None:
     write_atomic(Path(output), write)
 
 
+def write_csv_and_metadata(output: str, write_csv: Callable, write_metadata: Callable, what: str) -> None:
+    """A CSV export with its metadata: to standard output and standard error with `-`, else to OUTPUT and
+    OUTPUT.meta.json, each written whole, and a line saying where `what` ("12 rows") went."""
+    if output == "-":
+        write_csv(sys.stdout)
+        write_metadata(sys.stderr)
+        return
+    out = Path(output)
+    meta_path = out.with_name(out.name + ".meta.json")
+    write_atomic(out, write_csv)
+    write_atomic(meta_path, write_metadata)
+    print(f"Wrote {what} to {out} and the metadata to {meta_path}.", file=sys.stderr)
+
+
 def write_atomic(path: Path, write: Callable) -> None:
     """Write beside the target and rename, so a reader never sees half a file."""
     import os

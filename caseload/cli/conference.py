@@ -5,15 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from caseload.cli.common import (
-    named_allowed,
-    open_db,
-    parse_date,
-    write_atomic,
-    write_text,
-)
+from caseload.cli.common import named_allowed, open_db, parse_date, write_csv_and_metadata, write_text
 from caseload.clock import Clock
 from caseload.store.errors import StoreError
 
@@ -89,16 +82,9 @@ def cmd_export_conference(args: argparse.Namespace, clock: Clock) -> int:
     kw = {"named": args.named, "generated_at": clock.now(), "generated_by": actor.id}
     if args.format == "csv":
         meta = summary_metadata(summaries, **kw)
-        if args.output == "-":
-            write_summary_csv(summaries, sys.stdout, named=args.named)
-            write_metadata(meta, sys.stderr)
-            return 0
-        out = Path(args.output)
-        meta_path = out.with_name(out.name + ".meta.json")
-        write_atomic(out, lambda f: write_summary_csv(summaries, f, named=args.named))
-        write_atomic(meta_path, lambda f: write_metadata(meta, f))
-        print(f"Wrote {len(summaries)} conference{'s' if len(summaries) != 1 else ''} to {out} and the metadata "
-              f"to {meta_path}.", file=sys.stderr)
+        write_csv_and_metadata(args.output, lambda f: write_summary_csv(summaries, f, named=args.named),
+                               lambda f: write_metadata(meta, f),
+                               f"{len(summaries)} conference{'s' if len(summaries) != 1 else ''}")
         return 0
     write = write_summary_markdown if args.format == "md" else write_summary_html
     write_text(args.output, lambda f: write(summaries, f, **kw))

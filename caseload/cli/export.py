@@ -9,13 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from caseload.cli import conference
-from caseload.cli.common import (
-    named_allowed,
-    open_db,
-    period_options,
-    write_atomic,
-    write_text,
-)
+from caseload.cli.common import named_allowed, open_db, period_options, write_atomic, write_csv_and_metadata, write_text
 from caseload.clock import Clock
 from caseload.store.errors import StoreError
 
@@ -181,15 +175,8 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
             write_atomic(Path(args.output), lambda f: write(result, f, meta))
         print(f"Wrote {len(result.rows)} rows to {args.output}, with the metadata inside the file.", file=sys.stderr)
         return 0
-    if args.output == "-":
-        write_csv(result, sys.stdout)
-        write_metadata(meta, sys.stderr)
-        return 0
-    out = Path(args.output)
-    meta_path = out.with_name(out.name + ".meta.json")
-    write_atomic(out, lambda f: write_csv(result, f))
-    write_atomic(meta_path, lambda f: write_metadata(meta, f))
-    print(f"Wrote {len(result.rows)} rows to {out} and the metadata to {meta_path}.", file=sys.stderr)
+    write_csv_and_metadata(args.output, lambda f: write_csv(result, f), lambda f: write_metadata(meta, f),
+                           f"{len(result.rows)} rows")
     return 0
 
 
@@ -225,15 +212,8 @@ def cmd_export_curve(args: argparse.Namespace, clock: Clock) -> int:
     if result.withheld:
         print(f"{result.label}: fewer than {result.suppress_below} claims, so the curve is withheld "
               "(the header and metadata are written).", file=sys.stderr)
-    if args.output == "-":
-        write_csv(result, sys.stdout)
-        write_metadata(meta, sys.stderr)
-        return 0
-    out = Path(args.output)
-    meta_path = out.with_name(out.name + ".meta.json")
-    write_atomic(out, lambda f: write_csv(result, f))
-    write_atomic(meta_path, lambda f: write_metadata(meta, f))
-    print(f"Wrote {len(result.points)} weeks to {out} and the metadata to {meta_path}.", file=sys.stderr)
+    write_csv_and_metadata(args.output, lambda f: write_csv(result, f), lambda f: write_metadata(meta, f),
+                           f"{len(result.points)} weeks")
     return 0
 
 
@@ -271,15 +251,8 @@ def cmd_export_fairness(args: argparse.Namespace, clock: Clock) -> int:
         report = build_report(conn, actor, args.what, FairnessQuery(by=args.by, window=args.window, period=period),
                               named=named, generated_at=clock.now(), generated_by=actor.id)
     if args.format == "csv":
-        if args.output == "-":
-            write_csv(report, sys.stdout)
-            write_metadata(report.meta, sys.stderr)
-            return 0
-        out = Path(args.output)
-        meta_path = out.with_name(out.name + ".meta.json")
-        write_atomic(out, lambda f: write_csv(report, f))
-        write_atomic(meta_path, lambda f: write_metadata(report.meta, f))
-        print(f"Wrote {len(report.csv_rows)} rows to {out} and the metadata to {meta_path}.", file=sys.stderr)
+        write_csv_and_metadata(args.output, lambda f: write_csv(report, f), lambda f: write_metadata(report.meta, f),
+                               f"{len(report.csv_rows)} rows")
         return 0
     write = write_markdown if args.format == "md" else write_html
     write_text(args.output, lambda f: write(report, f))

@@ -18,40 +18,16 @@ By job: `rules` (who may, shared lookups), `history` (what earlier conferences s
 """
 
 from caseload.measures.conference import (
-    ActionLine,
-    AdviserConference,
-    Agenda,
-    AgendaItem,
-    ConferenceDetail,
-    ConferenceSummary,
-    ContactLine,
-    CustomerContext,
-    ItemDetail,
-    PreviousItem,
-    RagLine,
-    SummaryCounts,
-    SummaryItem,
-    TeamEstimates,
+    ActionLine, AdviserConference, Agenda, AgendaItem, ConferenceDetail, ConferenceSummary, ContactLine,
+    CustomerContext, ItemDetail, PreviousItem, RagLine, SummaryCounts, SummaryItem, TeamEstimates,
 )
 from caseload.store.conference.agenda import agenda, build_agenda
 from caseload.store.conference.read import (
-    ConferenceLine,
-    conference_detail,
-    conference_summary,
-    estimate_outcomes,
-    find_conferences,
-    last_conferences,
+    ConferenceLine, conference_detail, conference_summary, estimate_outcomes, find_conferences, last_conferences,
     list_conferences,
 )
 from caseload.store.conference.rules import may_name_customers
-from caseload.store.conference.write import (
-    add_customer,
-    finish,
-    move_to,
-    record_item,
-    skip_item,
-    start_or_resume,
-)
+from caseload.store.conference.write import add_customer, finish, move_to, record_item, skip_item, start_or_resume
 
 __all__ = [
     "ActionLine", "AdviserConference", "Agenda", "AgendaItem", "ConferenceDetail", "ConferenceLine",

@@ -9,24 +9,13 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, and_, exists, or_, select
 
 from caseload.measures.clock import APPROACHING_DAYS, just_passed, milestone_date
-from caseload.measures.conference import (
-    NOT_DISCUSSED_DAYS,
-    REASON_ORDER,
-    Agenda,
-    AgendaItem,
-)
+from caseload.measures.conference import NOT_DISCUSSED_DAYS, REASON_ORDER, Agenda, AgendaItem
 from caseload.store import schema
 from caseload.store.access import Actor
 from caseload.store.caseload import claim_columns
 from caseload.store.conference.history import actions_by_claim, previous_items
 from caseload.store.conference.read import conference_detail
-from caseload.store.conference.rules import (
-    action_line,
-    adviser_row,
-    open_on,
-    require_read,
-    staff_names,
-)
+from caseload.store.conference.rules import action_line, adviser_row, open_on, require_read, staff_names
 
 
 def build_agenda(conn: Connection, actor: Actor, adviser_id: str, on: dt.date,

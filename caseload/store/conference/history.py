@@ -7,9 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, desc, select
 
-from caseload.measures.conference import (
-    PreviousItem,
-)
+from caseload.measures.conference import PreviousItem
 from caseload.store import schema
 from caseload.store.conference.rules import action_line, chunks
 

@@ -12,33 +12,15 @@ from sqlalchemy import Connection, and_, case, desc, func, select
 
 from caseload.measures.clock import MILESTONES, milestone_date
 from caseload.measures.conference import (
-    CONTACTS_SHOWN,
-    OVERDUE_DAYS,
-    AdviserConference,
-    ConferenceDetail,
-    ConferenceSummary,
-    ContactLine,
-    CustomerContext,
-    ItemDetail,
-    RagLine,
-    SummaryCounts,
-    SummaryItem,
-    TeamEstimates,
+    CONTACTS_SHOWN, OVERDUE_DAYS, AdviserConference, ConferenceDetail, ConferenceSummary, ContactLine,
+    CustomerContext, ItemDetail, RagLine, SummaryCounts, SummaryItem, TeamEstimates,
 )
 from caseload.measures.people import mask_nino
 from caseload.store import schema
 from caseload.store.access import Actor, Role
 from caseload.store.conference.history import actions_by_claim, previous_items
 from caseload.store.conference.rules import (
-    action_line,
-    adviser_row,
-    aware,
-    chunks,
-    conference_row,
-    require_read,
-    runs,
-    staff_names,
-    visible_staff,
+    action_line, adviser_row, aware, chunks, conference_row, require_read, runs, staff_names, visible_staff,
 )
 
 # Reading a conference.

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, and_, or_, select
 
-from caseload.measures.conference import (
-    ActionLine,
-)
+from caseload.measures.conference import ActionLine
 from caseload.store import schema
 from caseload.store.access import Actor, Role
 from caseload.store.errors import AccessDenied, StoreError

@@ -10,22 +10,13 @@ from sqlalchemy import Connection, func, or_, select
 
 from caseload.clock import Clock
 from caseload.measures.clock import APPROACHING_DAYS
-from caseload.measures.conference import (
-    ACTION_UPDATES,
-    REVIEWS,
-)
+from caseload.measures.conference import ACTION_UPDATES, REVIEWS
 from caseload.measures.rag import Rag
 from caseload.store import records, schema
 from caseload.store.access import Actor
 from caseload.store.audit import last_change, record
 from caseload.store.conference.agenda import agenda_items
-from caseload.store.conference.rules import (
-    adviser_row,
-    conference_row,
-    open_on,
-    require_run,
-    require_unfinished,
-)
+from caseload.store.conference.rules import adviser_row, conference_row, open_on, require_run, require_unfinished
 from caseload.store.errors import ConflictError, StoreError
 
 
