@@ -179,6 +179,18 @@ def build_parser() -> argparse.ArgumentParser:
     mv.add_argument("staff_id", metavar="STAFF_ID")
     mv.add_argument("--team", required=True)
     mv.add_argument("--office")
+    gr = st_sub.add_parser(
+        "grant", parents=[common], help="PostgreSQL: give a staff member their own login",
+        description="PostgreSQL only, as the database owner: create the login role NAME if missing (no password "
+                    "is set or stored: see docs/deploy.md), link it to STAFF_ID and make it a member of the "
+                    "group role of their staff role (caseload_adviser, caseload_team_manager, caseload_team_leader).")
+    gr.add_argument("staff_id", metavar="STAFF_ID")
+    gr.add_argument("--login", required=True, metavar="NAME", help="the PostgreSQL login role")
+    rv = st_sub.add_parser(
+        "revoke", parents=[common], help="PostgreSQL: take a staff member's login access away",
+        description="PostgreSQL only, as the database owner: the login leaves the group roles and is unlinked "
+                    "from STAFF_ID; the staff record and the audit keep the history.")
+    rv.add_argument("staff_id", metavar="STAFF_ID")
     ls = st_sub.add_parser("list", parents=[common], help="list staff with team, role and open claims")
     ls.add_argument("--team", help="only this team")
 
@@ -242,19 +254,19 @@ def _engine(args: argparse.Namespace, clock: Clock, *, create: bool = True):  # 
     return open_database(args.db, clock, create=create)
 
 
-def _actor(engine, args: argparse.Namespace, today: dt.date):  # noqa: ANN001, ANN202
-    """Who --as names (else the database owner), on the clock's `today`: a temporary cover current that
-    day lets the covered adviser's caseload in."""
-    from caseload.store.access import actor_for
+def _actor(engine, args: argparse.Namespace, clock: Clock):  # noqa: ANN001, ANN202
+    """Who is acting, on the clock's today (a temporary cover current that day lets the covered adviser's
+    caseload in). SQLite: --as, else the database owner. PostgreSQL: the login's own staff record; only the
+    owner may use --as, and it is audited (store/logins.py)."""
+    from caseload.store.logins import connected_actor
 
-    with engine.connect() as conn:
-        return actor_for(conn, args.as_staff, today)
+    return connected_actor(engine, clock, args.as_staff, clock.today())
 
 
 def _open(args: argparse.Namespace, clock: Clock):  # noqa: ANN202
     """An existing database and who is acting on it today, for a command's handler."""
     engine = _engine(args, clock, create=False)
-    return engine, _actor(engine, args, clock.today())
+    return engine, _actor(engine, args, clock)
 
 
 def _command(sub, common: argparse.ArgumentParser, name: str, summary: str,  # noqa: ANN001, ANN202
@@ -269,7 +281,7 @@ def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.importer import import_claims
 
     engine = _engine(args, clock)
-    actor = _actor(engine, args, clock.today())
+    actor = _actor(engine, args, clock)
     with import_bar(wanted(bool(args.quiet))) as progress:
         r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
                           partial=args.partial, rejects=args.rejects, progress=progress)
@@ -584,7 +596,7 @@ def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.db import write
 
     engine = _engine(args, clock)
-    actor = _actor(engine, args, clock.today())
+    actor = _actor(engine, args, clock)
     if args.what == "list":
         with engine.connect() as conn:
             rows = staff.list_staff(conn, actor, args.team)
@@ -609,6 +621,18 @@ def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
         elif args.what == "move":
             staff.move(conn, clock, actor, args.staff_id, args.team, args.office)
             print(f"{args.staff_id} is now in team {args.team}.")
+        elif args.what == "grant":
+            from caseload.store import logins
+
+            created = logins.grant(conn, clock, actor, args.staff_id, args.login)
+            print(f"{args.staff_id} connects as {args.login}" + (
+                " (a new login: set its password with \\password in psql, or see docs/deploy.md)." if created else "."))
+        elif args.what == "revoke":
+            from caseload.store import logins
+
+            login = logins.revoke(conn, clock, actor, args.staff_id)
+            print(f"{args.staff_id} no longer has access as {login}." if login
+                  else f"{args.staff_id} had no login; nothing changed.")
     return 0
 
 
@@ -623,6 +647,12 @@ def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
         if args.what == "info":
             info = db_info(conn)
             print(f"database:       {describe(resolve_url(args.db))}")
+            from caseload.store.logins import SQLITE_ONE_PERSON, current_login, is_owner
+
+            if conn.dialect.name == "sqlite":
+                print(f"access:         {SQLITE_ONE_PERSON}")
+            else:
+                print(f"connected as:   {current_login(conn)}" + (" (the database owner)" if is_owner(conn) else ""))
             print(f"schema version: {info.schema_version}")
             for name, n in info.counts.items():
                 print(f"{name + ':':<15} {n}")
