@@ -123,3 +123,15 @@ def test_sqlite_has_no_logins_and_says_it_is_one_persons_store(tmp_path, capsys)
     assert cli("db", "info", "--db", db) == 0
     out = capsys.readouterr().out
     assert "A SQLite file is one person's store: anyone who can open the file reads all of it" in out
+
+
+def test_the_app_opens_directly_as_the_login_on_postgresql(office, tmp_path):
+    from caseload.app import create_app
+
+    login = login_name()
+    assert cli("staff", "grant", "M1", "--login", login, "--db", office) == 0
+    app = create_app(as_login(office, login), None, CLOCK, config_dir=tmp_path / "config")
+    assert app.identity is not None and (app.identity.actor.id, app.identity.actor.role) == ("M1", Role.TEAM_MANAGER)
+    app.engine.dispose()
+    with pytest.raises(AccessDenied):
+        create_app(as_login(office, login), "A1", CLOCK, config_dir=tmp_path / "config")
