@@ -1,0 +1,136 @@
+"""Row-level security on PostgreSQL (issue 13): a raw psycopg session as each role's login sees and writes exactly
+the app's scope (store/access.py) on a seeded demo office, table by table; a moved team manager loses the old
+team's rows at once; nobody but the owner alters the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from caseload.clock import FixedClock
+from caseload.demo import build_demo, demo_dates
+from caseload.store import schema
+from caseload.store.access import ADMIN, Role, actor_for
+from caseload.store.db import open_database, write
+from caseload.store.logins import grant
+from caseload.store.policies import rls_tables
+from caseload.store.staff import move
+from test_logins import login_name
+
+ROWS = 400
+
+
+def raw(url: str, login: str) -> psycopg.Connection:
+    """A plain psycopg session as `login` (the test cluster trusts its socket): no caseload code in the way."""
+    u = make_url(url)
+    return psycopg.connect(host=u.query["host"], dbname=u.database, user=login, autocommit=True)
+
+
+def app_counts(conn, actor) -> dict[str, int]:  # noqa: ANN001
+    """What the app lets `actor` see of each table under row-level security, by the app's own claim filter."""
+    c = schema.Claim.__table__
+    visible = select(c.c.id).where(actor.claim_filter(c))
+    out = {}
+    for name in rls_tables():
+        t = schema.SQLModel.metadata.tables[name]
+        if name == "claim":
+            q = select(func.count()).select_from(c).where(actor.claim_filter(c))
+        elif name == "customer":
+            q = select(func.count()).select_from(t).where(
+                t.c.id.in_(select(c.c.customer_id).where(actor.claim_filter(c))))
+        else:
+            q = select(func.count()).select_from(t).where(t.c.claim_id.in_(visible))
+        out[name] = conn.execute(q).scalar_one()
+    return out
+
+
+def db_counts(session: psycopg.Connection) -> dict[str, int]:
+    return {name: session.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in rls_tables()}
+
+
+@pytest.fixture(scope="module")
+def demo(pg_server):  # noqa: ANN201
+    """One demo office on a fresh database, with a login per role (module-wide: building it takes seconds)."""
+    clock = FixedClock.on(demo_dates(1)[1])
+    name = pg_server.fresh(clock)
+    url = pg_server.url_of(name)
+    engine = open_database(url, clock)
+    build_demo(engine, seed=1, rows=ROWS)
+    logins = {}
+    with write(engine) as conn:
+        for role in (Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER):
+            staff_id = conn.execute(text("SELECT id FROM staff WHERE role = :r ORDER BY id LIMIT 1"),
+                                    {"r": role.value}).scalar_one()
+            logins[role] = (staff_id, login_name())
+            grant(conn, clock, ADMIN, staff_id, logins[role][1])
+    yield url, engine, clock, logins
+    engine.dispose()
+    pg_server.drop(name)
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
+    url, engine, _clock, logins = demo
+    staff_id, login = logins[role]
+    with engine.connect() as conn:
+        today = conn.execute(text("SELECT current_date")).scalar_one()  # the database's day decides covers
+        actor = actor_for(conn, staff_id, today)
+        expected = app_counts(conn, actor)
+        everything = app_counts(conn, ADMIN)
+    with raw(url, login) as session:
+        got = db_counts(session)
+    assert got == expected
+    assert 0 < got["claim"] < everything["claim"] or role is Role.TEAM_LEADER
+
+
+def test_a_login_cannot_write_outside_its_scope(demo):
+    url, engine, _clock, logins = demo
+    staff_id, login = logins[Role.ADVISER]
+    with engine.connect() as conn:
+        theirs = conn.execute(text("SELECT id FROM claim WHERE adviser_id = :a LIMIT 1"), {"a": staff_id}).scalar_one()
+        other = conn.execute(text("SELECT c.id FROM claim c WHERE c.adviser_id <> :a AND NOT EXISTS (SELECT 1 FROM "
+                                  "cover v WHERE v.cover_id = :a AND v.adviser_id = c.adviser_id) LIMIT 1"),
+                             {"a": staff_id}).scalar_one()
+    with raw(url, login) as session:
+        assert session.execute("UPDATE claim SET version = version WHERE id = %s", (other,)).rowcount == 0
+        assert session.execute("DELETE FROM note WHERE claim_id = %s", (other,)).rowcount == 0
+        assert session.execute("UPDATE claim SET version = version WHERE id = %s", (theirs,)).rowcount == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute(
+                "INSERT INTO note (claim_id, body, author, written_at, status, version) "
+                "VALUES (%s, 'x', %s, now(), 'active', 1)", (other, staff_id))
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_the_audit_is_append_only_for_every_login(demo, role):
+    url, _engine, _clock, logins = demo
+    staff_id, login = logins[role]
+    with raw(url, login) as session:
+        session.execute("INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (now(), %s, 'test', 'x', '1')",
+                        (staff_id,))
+        for sql in ("UPDATE audit SET actor = 'someone'", "DELETE FROM audit"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                session.execute(sql)
+
+
+def test_a_moved_team_manager_loses_the_old_teams_rows_at_once(demo):
+    url, engine, clock, logins = demo
+    staff_id, login = logins[Role.TEAM_MANAGER]
+    with engine.connect() as conn:
+        old_team, name = conn.execute(text("SELECT s.team_id, t.name FROM staff s JOIN team t ON t.id = s.team_id "
+                                           "WHERE s.id = :s"), {"s": staff_id}).one()
+        other = conn.execute(text("SELECT name FROM team WHERE id <> :t ORDER BY id LIMIT 1"), {"t": old_team}).scalar_one()
+    with raw(url, login) as session:
+        before = session.execute("SELECT count(*) FROM claim WHERE team_id = %s", (old_team,)).fetchone()[0]
+        assert before > 0
+        with write(engine) as conn:
+            move(conn, clock, ADMIN, staff_id, other)
+        try:
+            assert session.execute("SELECT count(*) FROM claim WHERE team_id = %s", (old_team,)).fetchone()[0] == 0
+        finally:
+            with write(engine) as conn:
+                move(conn, clock, ADMIN, staff_id, name)
