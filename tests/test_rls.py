@@ -134,3 +134,17 @@ def test_a_moved_team_manager_loses_the_old_teams_rows_at_once(demo):
         finally:
             with write(engine) as conn:
                 move(conn, clock, ADMIN, staff_id, name)
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_the_command_line_works_as_each_login(demo, role, tmp_path, capsys):
+    from caseload.cli import main
+    from test_logins import as_login
+
+    url, _engine, clock, logins = demo
+    staff_id, login = logins[role]
+    db = as_login(url, login)
+    assert main(["staff", "list", "--db", db], clock=clock) == 0
+    assert staff_id in capsys.readouterr().out
+    assert main(["export", "offflow", "--by", "team", "--db", db, "--output", str(tmp_path / "o.csv")], clock=clock) == 0
+    assert main(["audit", "--db", db], clock=clock) == 0
