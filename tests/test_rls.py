@@ -112,6 +112,11 @@ def test_the_audit_is_append_only_for_every_login(demo, role):
     with raw(url, login) as session:
         session.execute("INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (now(), %s, 'test', 'x', '1')",
                         (staff_id,))
+        # The database stamps the actor: a login cannot write in someone else's name.
+        session.execute("INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (now(), 'admin', 'forged', "
+                        "'x', %s) RETURNING actor", (login,))
+        assert session.execute("SELECT actor FROM audit WHERE action = 'forged' AND entity_id = %s",
+                               (login,)).fetchone()[0] == staff_id
         for sql in ("UPDATE audit SET actor = 'someone'", "DELETE FROM audit"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 session.execute(sql)

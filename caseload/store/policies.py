@@ -99,6 +99,21 @@ def rls_statements() -> list[str]:
                    f"SECURITY DEFINER SET search_path = CURRENT_SCHEMA AS $f$ {sql} $f$")
         out.append(f"REVOKE ALL ON FUNCTION {name}(text) FROM PUBLIC")
         out.append(f"GRANT EXECUTE ON FUNCTION {name}(text) TO {', '.join(GROUP_ROLES.values())}")
+    # The audit's actor is stamped by the database: a person's login writes as their own staff id, whatever the
+    # client passed in (the owner's rows keep theirs: "admin", or whoever it acts as, audited as such).
+    out.append("""CREATE OR REPLACE FUNCTION caseload_stamp_audit() RETURNS trigger LANGUAGE plpgsql
+SET search_path = CURRENT_SCHEMA AS $f$
+DECLARE me text := caseload_my_id(current_user::text);
+BEGIN
+  IF me IS NOT NULL AND NOT pg_has_role(current_user,
+      (SELECT tableowner FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit'), 'MEMBER') THEN
+    NEW.actor := me;
+  END IF;
+  RETURN NEW;
+END $f$""")
+    out.append("DROP TRIGGER IF EXISTS caseload_stamp_audit ON audit")
+    out.append("CREATE TRIGGER caseload_stamp_audit BEFORE INSERT ON audit FOR EACH ROW "
+               "EXECUTE FUNCTION caseload_stamp_audit()")
     for table, per_role in rls_tables().items():
         out.append(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
         out.append(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
