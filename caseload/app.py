@@ -328,9 +328,22 @@ class CaseloadApp(App[None]):
             return
         self.push_screen(self._picker(required=False), self._identity_chosen)
 
+    def _audit_switch(self, identity: Identity) -> None:
+        """Every choice of identity goes into the audit: who was acting, and who is now."""
+        from caseload.store.audit import record
+        from caseload.store.db import write
+
+        before = self.identity.actor if self.identity else None
+        if before is not None and before.id == identity.actor.id:
+            return
+        with write(self.engine) as conn:
+            record(conn, self.clock, before or identity.actor, "switch_identity", "staff", identity.actor.id,
+                   None, before.id if before else None, identity.actor.id)
+
     def _identity_chosen(self, identity: Identity | None) -> None:
         if identity is None:
             return
+        self._audit_switch(identity)
         self.config = self.config.with_identity(self.db_key, identity.actor.id)
         self._save_config()
         # Screens opened as someone else show what they were allowed to see: back to home,
