@@ -153,3 +153,14 @@ def test_the_command_line_works_as_each_login(demo, role, tmp_path, capsys):
     assert staff_id in capsys.readouterr().out
     assert main(["export", "offflow", "--by", "team", "--db", db, "--output", str(tmp_path / "o.csv")], clock=clock) == 0
     assert main(["audit", "--db", db], clock=clock) == 0
+
+
+def test_only_the_owner_copies_or_backs_up_a_shared_database(demo, tmp_path, capsys):
+    from caseload.cli import main
+    from test_logins import as_login
+
+    url, _engine, clock, logins = demo
+    db = as_login(url, logins[Role.TEAM_LEADER][1])
+    assert main(["db", "copy", "--db", db, "--to", str(tmp_path / "copy.sqlite3")], clock=clock) == 1
+    assert "Only the database owner may copy or back up" in capsys.readouterr().err
+    assert not (tmp_path / "copy.sqlite3").exists()
