@@ -164,3 +164,20 @@ def test_only_the_owner_copies_or_backs_up_a_shared_database(demo, tmp_path, cap
     assert main(["db", "copy", "--db", db, "--to", str(tmp_path / "copy.sqlite3")], clock=clock) == 1
     assert "Only the database owner may copy or back up" in capsys.readouterr().err
     assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def test_every_claim_level_table_is_forced_under_the_generated_policies(demo):
+    """The tables under row-level security are derived from the models (any table keyed by a claim joins them),
+    and the database holds exactly the policies store/policies.py generates, forced for the owner too."""
+    from caseload.store.policies import GROUP_ROLES, claim_keyed_tables
+
+    url, engine, _clock, _logins = demo
+    keyed = {n for n, t in schema.SQLModel.metadata.tables.items() if "claim_id" in t.c}
+    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == {"claim", "customer", *claim_keyed_tables()}
+    with engine.connect() as conn:
+        forced = dict(conn.execute(text("SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
+                                        "WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'")).all())
+        policies = {(t, p) for t, p in conn.execute(text("SELECT tablename, policyname FROM pg_policies "
+                                                         "WHERE schemaname = current_schema()"))}
+    assert {t for t, on in forced.items() if on} == set(rls_tables())
+    assert policies == {(t, p) for t in rls_tables() for p in ("caseload_owner", *GROUP_ROLES.values())}
