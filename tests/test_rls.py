@@ -24,6 +24,10 @@ from test_logins import login_name
 ROWS = 400
 
 
+class Rollback(Exception):
+    """Raised inside a psycopg transaction block to roll it back."""
+
+
 def raw(url: str, login: str) -> psycopg.Connection:
     """A plain psycopg session as `login` (the test cluster trusts its socket): no caseload code in the way."""
     u = make_url(url)
@@ -83,7 +87,15 @@ def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
         everything = app_counts(conn, ADMIN)
     with raw(url, login) as session:
         got = db_counts(session)
+        # What it may update is the same rows: a no-op UPDATE of every row of each table, rolled back.
+        updated = {}
+        with pytest.raises(Rollback), session.transaction():
+            for name in rls_tables():
+                column = "version" if name in ("claim", "customer") else "claim_id"
+                updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
+            raise Rollback
     assert got == expected
+    assert updated == expected
     assert 0 < got["claim"] < everything["claim"] or role is Role.TEAM_LEADER
 
 
