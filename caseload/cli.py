@@ -35,7 +35,8 @@ def _common(default: object = argparse.SUPPRESS) -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="URL", help=DB_HELP, default=default)
     p.add_argument("--as", dest="as_staff", metavar="STAFF_ID", default=default,
                    help="act as this staff member (on the command line the default is the database owner, "
-                        "as administrator; the app remembers who you chose last time, else asks)")
+                        "as administrator; the app remembers who you chose last time, else asks). On PostgreSQL "
+                        "you are your login's staff record, and only the database owner may use --as (audited)")
     p.add_argument("--quiet", "-q", action="store_true", default=default,
                    help="no progress line on a long command: only its summary and errors")
     return p

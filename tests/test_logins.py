@@ -135,3 +135,15 @@ def test_the_app_opens_directly_as_the_login_on_postgresql(office, tmp_path):
     app.engine.dispose()
     with pytest.raises(AccessDenied):
         create_app(as_login(office, login), "A1", CLOCK, config_dir=tmp_path / "config")
+
+
+def test_db_info_says_who_is_connected_on_postgresql(office, capsys):
+    login = login_name()
+    assert cli("staff", "grant", "A1", "--login", login, "--db", office) == 0
+    capsys.readouterr()
+    assert cli("db", "info", "--db", office) == 0
+    owner = make_url(office).username
+    assert f"connected as:   {owner} (the database owner)" in capsys.readouterr().out
+    assert cli("db", "info", "--db", as_login(office, login)) == 0
+    out = capsys.readouterr().out
+    assert f"connected as:   {login}\n" in out
