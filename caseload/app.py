@@ -322,11 +322,28 @@ class CaseloadApp(App[None]):
     def action_switch_identity(self) -> None:
         if isinstance(self.screen, IdentityScreen):
             return
+        if self.engine.dialect.name == "postgresql" and not (self.identity and self.identity.actor.is_admin):
+            self.notify("On a shared database you are who your login is: to act as someone else, connect "
+                        "with their login.", severity="warning")
+            return
         self.push_screen(self._picker(required=False), self._identity_chosen)
+
+    def _audit_switch(self, identity: Identity) -> None:
+        """Every choice of identity goes into the audit: who was acting, and who is now."""
+        from caseload.store.audit import record
+        from caseload.store.db import write
+
+        before = self.identity.actor if self.identity else None
+        if before is not None and before.id == identity.actor.id:
+            return
+        with write(self.engine) as conn:
+            record(conn, self.clock, before or identity.actor, "switch_identity", "staff", identity.actor.id,
+                   None, before.id if before else None, identity.actor.id)
 
     def _identity_chosen(self, identity: Identity | None) -> None:
         if identity is None:
             return
+        self._audit_switch(identity)
         self.config = self.config.with_identity(self.db_key, identity.actor.id)
         self._save_config()
         # Screens opened as someone else show what they were allowed to see: back to home,
@@ -443,6 +460,25 @@ def create_app(
     engine = open_database(db_url, clock)
     identity = None
     # Before the app runs, so reading here blocks no event loop.
+    if engine.dialect.name == "postgresql":
+        # The login is the person (store/logins.py): no picker, and --as for the database owner only (audited).
+        from caseload.store.info import office_name
+        from caseload.store.logins import connected_actor, is_owner
+
+        with engine.connect() as conn:
+            owner = is_owner(conn)
+        wanted = (as_staff or loaded.config.identity_for(db_key) or default_staff) if owner else as_staff
+        try:
+            actor = connected_actor(engine, clock, wanted or None, clock.today())
+        except UnknownStaff:
+            if as_staff or not owner:
+                raise
+            actor = connected_actor(engine, clock, None, clock.today())
+        with engine.connect() as conn:
+            identity = (Identity(actor, "every office") if actor.is_admin
+                        else Identity(actor, office_name(conn, actor.office_id) or ""))
+        return CaseloadApp(engine, clock, identity=identity, config=loaded.config, config_path=config_path,
+                           db_key=db_key, theme=theme or loaded.config.theme, notices=notices)
     with engine.connect() as conn:
         if as_staff:
             identity = load_identity(conn, as_staff, clock.today())

@@ -196,6 +196,12 @@ async def test_switch_identity_from_the_palette(make_app, demo, demo_db, config_
         assert len(teams) == 3
     saved = config_mod.load(config_dir / config_mod.FILE_NAME).config
     assert saved.identity_for(describe(resolve_url(str(demo_db)))) == demo.leader
+    # On SQLite anyone may say who they are, so each switch is written to the audit.
+    import sqlite3
+
+    with sqlite3.connect(demo_db) as raw:
+        switches = raw.execute("SELECT actor, old, new FROM audit WHERE action = 'switch_identity'").fetchall()
+    assert switches == [(demo.first_manager, demo.first_manager, demo.leader)]
 
 
 async def test_the_demo_reopens_as_the_person_chosen_last(make_app, demo, demo_db, config_dir) -> None:

@@ -31,7 +31,8 @@ def common_options(default: object = argparse.SUPPRESS) -> argparse.ArgumentPars
     p.add_argument("--db", metavar="URL", help=DB_HELP, default=default)
     p.add_argument("--as", dest="as_staff", metavar="STAFF_ID", default=default,
                    help="act as this staff member (on the command line the default is the database owner, "
-                        "as administrator; the app remembers who you chose last time, else asks)")
+                        "as administrator; the app remembers who you chose last time, else asks). On PostgreSQL "
+                        "you are your login's staff record, and only the database owner may use --as (audited)")
     p.add_argument("--quiet", "-q", action="store_true", default=default,
                    help="no progress line on a long command: only its summary and errors")
     return p
@@ -54,19 +55,19 @@ def open_engine(args: argparse.Namespace, clock: Clock, *, create: bool = True):
     return open_database(args.db, clock, create=create)
 
 
-def acting(engine, args: argparse.Namespace, today: dt.date):  # noqa: ANN001, ANN202
-    """Who --as names (else the database owner), on the clock's `today`: a temporary cover current that
-    day lets the covered adviser's caseload in."""
-    from caseload.store.access import actor_for
+def acting(engine, args: argparse.Namespace, clock: Clock):  # noqa: ANN001, ANN202
+    """Who is acting, on the clock's today (a temporary cover current that day lets the covered adviser's
+    caseload in). SQLite: --as, else the database owner. PostgreSQL: the login's own staff record; only the
+    owner may use --as, and it is audited (store/logins.py)."""
+    from caseload.store.logins import connected_actor
 
-    with engine.connect() as conn:
-        return actor_for(conn, args.as_staff, today)
+    return connected_actor(engine, clock, args.as_staff, clock.today())
 
 
 def open_db(args: argparse.Namespace, clock: Clock):  # noqa: ANN202
     """An existing database and who is acting on it today, for a command's handler."""
     engine = open_engine(args, clock, create=False)
-    return engine, acting(engine, args, clock.today())
+    return engine, acting(engine, args, clock)
 
 
 def command(sub, common: argparse.ArgumentParser, name: str, summary: str,  # noqa: ANN001, ANN202

@@ -38,6 +38,12 @@ def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
         if args.what == "info":
             info = db_info(conn)
             print(f"database:       {describe(resolve_url(args.db))}")
+            from caseload.store.logins import SQLITE_ONE_PERSON, current_login, is_owner
+
+            if conn.dialect.name == "sqlite":
+                print(f"access:         {SQLITE_ONE_PERSON}")
+            else:
+                print(f"connected as:   {current_login(conn)}" + (" (the database owner)" if is_owner(conn) else ""))
             print(f"schema version: {info.schema_version}")
             for name, n in info.counts.items():
                 print(f"{name + ':':<15} {n}")

@@ -32,7 +32,7 @@ def cmd_import_claims(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.importer import import_claims
 
     engine = open_engine(args, clock)
-    actor = acting(engine, args, clock.today())
+    actor = acting(engine, args, clock)
     with import_bar(wanted(bool(args.quiet))) as progress:
         r = import_claims(engine, args.path, as_at=args.as_at, actor=actor, clock=clock,
                           partial=args.partial, rejects=args.rejects, progress=progress)

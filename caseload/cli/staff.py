@@ -25,6 +25,18 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:  # noqa: ANN001
     mv.add_argument("staff_id", metavar="STAFF_ID")
     mv.add_argument("--team", required=True)
     mv.add_argument("--office")
+    gr = st_sub.add_parser(
+        "grant", parents=[common], help="PostgreSQL: give a staff member their own login",
+        description="PostgreSQL only, as the database owner: create the login role NAME if missing (no password "
+                    "is set or stored: see docs/deploy.md), link it to STAFF_ID and make it a member of the "
+                    "group role of their staff role (caseload_adviser, caseload_team_manager, caseload_team_leader).")
+    gr.add_argument("staff_id", metavar="STAFF_ID")
+    gr.add_argument("--login", required=True, metavar="NAME", help="the PostgreSQL login role")
+    rv = st_sub.add_parser(
+        "revoke", parents=[common], help="PostgreSQL: take a staff member's login access away",
+        description="PostgreSQL only, as the database owner: the login leaves the group roles and is unlinked "
+                    "from STAFF_ID; the staff record and the audit keep the history.")
+    rv.add_argument("staff_id", metavar="STAFF_ID")
     ls = st_sub.add_parser("list", parents=[common], help="list staff with team, role and open claims")
     ls.add_argument("--team", help="only this team")
 
@@ -34,7 +46,7 @@ def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.store.db import write
 
     engine = open_engine(args, clock)
-    actor = acting(engine, args, clock.today())
+    actor = acting(engine, args, clock)
     if args.what == "list":
         with engine.connect() as conn:
             rows = staff.list_staff(conn, actor, args.team)
@@ -59,4 +71,16 @@ def cmd_staff(args: argparse.Namespace, clock: Clock) -> int:
         elif args.what == "move":
             staff.move(conn, clock, actor, args.staff_id, args.team, args.office)
             print(f"{args.staff_id} is now in team {args.team}.")
+        elif args.what == "grant":
+            from caseload.store import logins
+
+            created = logins.grant(conn, clock, actor, args.staff_id, args.login)
+            print(f"{args.staff_id} connects as {args.login}" + (
+                " (a new login: set its password with \\password in psql, or see docs/deploy.md)." if created else "."))
+        elif args.what == "revoke":
+            from caseload.store import logins
+
+            login = logins.revoke(conn, clock, actor, args.staff_id)
+            print(f"{args.staff_id} no longer has access as {login}." if login
+                  else f"{args.staff_id} had no login; nothing changed.")
     return 0

@@ -47,7 +47,9 @@ class IdentityScreen(FrameScreen):
         "The staff on this database, grouped by team, with each one's role. Move to yourself and press "
         "enter: what you see next depends on your role (an adviser sees their own caseload, a team "
         "manager their team, a team leader their office). The choice is remembered for this database, "
-        "so next time the app opens as you; switch later from the command palette (ctrl+p)."
+        "so next time the app opens as you; switch later from the command palette (ctrl+p). Each switch "
+        "is written to the audit. A SQLite file is one person's store: anyone who can open the file reads all "
+        "of it (a shared database is PostgreSQL, where your login is who you are)."
     )
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 

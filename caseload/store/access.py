@@ -38,6 +38,16 @@ class Role(StrEnum):
 STAFF_ROLES = (Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER)
 
 
+# Who sees which claims individually, per role: the claim column that must equal the actor's attribute. The one
+# definition: Actor.claim_filter applies it in the app's queries, and store/policies.py makes PostgreSQL's
+# row-level security policies from it, so the two cannot drift. (Everyone also sees the caseloads they cover.)
+CLAIM_SCOPE: dict[Role, tuple[str, str]] = {
+    Role.ADVISER: ("adviser_id", "id"),
+    Role.TEAM_MANAGER: ("team_id", "team_id"),
+    Role.TEAM_LEADER: ("office_id", "office_id"),
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     id: str
@@ -59,12 +69,8 @@ class Actor:
         c = (claim_table if claim_table is not None else schema.Claim.__table__).c
         if self.role is Role.ADMIN:
             return c.id.is_not(None)
-        if self.role is Role.TEAM_LEADER:
-            own = c.office_id == self.office_id
-        elif self.role is Role.TEAM_MANAGER:
-            own = c.team_id == self.team_id
-        else:
-            own = c.adviser_id == self.id
+        column, attribute = CLAIM_SCOPE[self.role]
+        own = c[column] == getattr(self, attribute)
         return own if self.today is None else or_(own, c.adviser_id.in_(self.covered()))
 
     def covered(self):  # noqa: ANN201

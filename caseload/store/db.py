@@ -251,11 +251,23 @@ def _to_version_5(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_customer_erased ON customer (id) WHERE erased_at IS NOT NULL")
 
 
+def _to_version_6(conn: Connection) -> None:
+    """Version 6: each staff member's PostgreSQL login (unique where set); on PostgreSQL the group roles
+    and what they may do (store/policies.py)."""
+    for table, column in schema.V6_COLUMNS:
+        _add_column(conn, table, column)
+    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_staff_login ON staff (login)")
+    if conn.dialect.name == "postgresql":
+        from caseload.store.policies import install
+
+        install(conn)
+
+
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
 # as they stood then (V1_TABLES); every later table arrives through its migration, and every
 # later column through an ALTER TABLE (see _create_tables).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4,
-                                                   5: _to_version_5}
+                                                   5: _to_version_5, 6: _to_version_6}
 
 
 def schema_version(conn: Connection) -> int:
@@ -274,6 +286,8 @@ def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
                 f"This database is at schema version {current}, newer than this caseload "
                 f"(version {target}). Upgrade caseload to open it."
             )
+        if current == target:
+            return current  # nothing to write: a login that may not change the schema opens it too
         if current == 0:
             _create_version_1(conn)
             current = 1
@@ -287,7 +301,7 @@ def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
 
 
 def _create_version_1(conn: Connection) -> None:
-    _create_tables(conn, V1_TABLES, leave_out=schema.V5_COLUMNS)
+    _create_tables(conn, V1_TABLES, leave_out=schema.V5_COLUMNS + schema.V6_COLUMNS)
     conn.execute(
         schema.SchemaInfo.__table__.insert().values(id=1, version=1, upgraded_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
     )

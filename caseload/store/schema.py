@@ -54,6 +54,8 @@ class Staff(SQLModel, table=True):
     office_id: Optional[int] = Field(default=None, foreign_key="office.id", index=True)
     active: bool = True
     version: int = 1
+    # Version 6: the PostgreSQL login role this person connects as (unique; NULL for none). store/logins.py.
+    login: Optional[str] = None
 
 
 class Customer(SQLModel, table=True):
@@ -499,4 +501,8 @@ V5_COLUMNS = (("assignment", "assigned_by"), ("assignment", "note"), ("customer"
 # A current holder from a local reassignment that no extract has named yet (partial index in db.py).
 UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
 
-SCHEMA_VERSION = 5
+# Version 6: staff.login, the PostgreSQL login a person connects as (store/logins.py); on PostgreSQL also
+# the group roles, their grants and row-level security (store/policies.py).
+V6_COLUMNS = (("staff", "login"),)
+
+SCHEMA_VERSION = 6

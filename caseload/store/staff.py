@@ -12,6 +12,7 @@ from caseload.store.access import STAFF_ROLES, Actor, Role
 from caseload.store.audit import record
 from caseload.store.errors import ConflictError, StoreError
 from caseload.store.importer import DEFAULT_OFFICE
+from caseload.store.logins import follow_role
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def set_role(conn: Connection, clock: Clock, actor: Actor, staff_id: str, role: 
     if row.role == r.value:
         return
     _update(conn, row, {"role": r.value})
+    follow_role(conn, staff_id, r.value)  # the login's group role, in the same transaction
     record(conn, clock, actor, "update", "staff", staff_id, "role", row.role, r.value)
 
 

@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from caseload.clock import Clock
 from caseload.store.access import Role, actor_for
 from caseload.store.db import sqlite_path, describe, make_engine, open_database, resolve_url, schema_version, write
-from caseload.store.errors import StoreError
+from caseload.store.errors import AccessDenied, StoreError
 
 BATCH = 5000
 # Rows every new database holds as soon as it is created: not data, so a target with only these is empty.
@@ -128,13 +128,20 @@ def _remove(new_file: Path | None) -> None:
 
 
 def require_owner(url: str, staff_id: str | None, clock: Clock) -> None:
-    """A copy or backup holds every office's records: the database owner's (no --as) or a team leader's."""
-    if not staff_id:
+    """A copy or backup holds every office's records: the database owner's (no --as) or a team leader's. On
+    PostgreSQL only the owner's: a person's login sees only their own scope (row-level security)."""
+    from caseload.store.logins import current_login, is_owner
+
+    if not staff_id and make_url(url).get_backend_name() != "postgresql":
         return
     engine = _existing(url)
     try:
         with engine.connect() as conn:
-            actor_for(conn, staff_id).require(Role.TEAM_LEADER, doing="copy or back up the whole database")
+            if conn.dialect.name == "postgresql" and not is_owner(conn):
+                raise AccessDenied(f"Only the database owner may copy or back up the whole database (you are "
+                                   f"connected as {current_login(conn)}).")
+            if staff_id:
+                actor_for(conn, staff_id).require(Role.TEAM_LEADER, doing="copy or back up the whole database")
     finally:
         engine.dispose()
 

@@ -1,0 +1,195 @@
+"""Row-level security on PostgreSQL (issue 13): a raw psycopg session as each role's login sees and writes exactly
+the app's scope (store/access.py) on a seeded demo office, table by table; a moved team manager loses the old
+team's rows at once; nobody but the owner alters the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from caseload.clock import FixedClock
+from caseload.demo import build_demo, demo_dates
+from caseload.store import schema
+from caseload.store.access import ADMIN, Role, actor_for
+from caseload.store.db import open_database, write
+from caseload.store.logins import grant
+from caseload.store.policies import rls_tables
+from caseload.store.staff import move
+from test_logins import login_name
+
+ROWS = 400
+
+
+class Rollback(Exception):
+    """Raised inside a psycopg transaction block to roll it back."""
+
+
+def raw(url: str, login: str) -> psycopg.Connection:
+    """A plain psycopg session as `login` (the test cluster trusts its socket): no caseload code in the way."""
+    u = make_url(url)
+    return psycopg.connect(host=u.query["host"], dbname=u.database, user=login, autocommit=True)
+
+
+def app_counts(conn, actor) -> dict[str, int]:  # noqa: ANN001
+    """What the app lets `actor` see of each table under row-level security, by the app's own claim filter."""
+    c = schema.Claim.__table__
+    visible = select(c.c.id).where(actor.claim_filter(c))
+    out = {}
+    for name in rls_tables():
+        t = schema.SQLModel.metadata.tables[name]
+        if name == "claim":
+            q = select(func.count()).select_from(c).where(actor.claim_filter(c))
+        elif name == "customer":
+            q = select(func.count()).select_from(t).where(
+                t.c.id.in_(select(c.c.customer_id).where(actor.claim_filter(c))))
+        else:
+            q = select(func.count()).select_from(t).where(t.c.claim_id.in_(visible))
+        out[name] = conn.execute(q).scalar_one()
+    return out
+
+
+def db_counts(session: psycopg.Connection) -> dict[str, int]:
+    return {name: session.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in rls_tables()}
+
+
+@pytest.fixture(scope="module")
+def demo(pg_server):  # noqa: ANN201
+    """One demo office on a fresh database, with a login per role (module-wide: building it takes seconds)."""
+    clock = FixedClock.on(demo_dates(1)[1])
+    name = pg_server.fresh(clock)
+    url = pg_server.url_of(name)
+    engine = open_database(url, clock)
+    build_demo(engine, seed=1, rows=ROWS)
+    logins = {}
+    with write(engine) as conn:
+        for role in (Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER):
+            staff_id = conn.execute(text("SELECT id FROM staff WHERE role = :r ORDER BY id LIMIT 1"),
+                                    {"r": role.value}).scalar_one()
+            logins[role] = (staff_id, login_name())
+            grant(conn, clock, ADMIN, staff_id, logins[role][1])
+    yield url, engine, clock, logins
+    engine.dispose()
+    pg_server.drop(name)
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
+    url, engine, _clock, logins = demo
+    staff_id, login = logins[role]
+    with engine.connect() as conn:
+        today = conn.execute(text("SELECT current_date")).scalar_one()  # the database's day decides covers
+        actor = actor_for(conn, staff_id, today)
+        expected = app_counts(conn, actor)
+        everything = app_counts(conn, ADMIN)
+    with raw(url, login) as session:
+        got = db_counts(session)
+        # What it may update is the same rows: a no-op UPDATE of every row of each table, rolled back.
+        updated = {}
+        with pytest.raises(Rollback), session.transaction():
+            for name in rls_tables():
+                column = "version" if name in ("claim", "customer") else "claim_id"
+                updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
+            raise Rollback
+    assert got == expected
+    assert updated == expected
+    assert 0 < got["claim"] < everything["claim"] or role is Role.TEAM_LEADER
+
+
+def test_a_login_cannot_write_outside_its_scope(demo):
+    url, engine, _clock, logins = demo
+    staff_id, login = logins[Role.ADVISER]
+    with engine.connect() as conn:
+        theirs = conn.execute(text("SELECT id FROM claim WHERE adviser_id = :a LIMIT 1"), {"a": staff_id}).scalar_one()
+        other = conn.execute(text("SELECT c.id FROM claim c WHERE c.adviser_id <> :a AND NOT EXISTS (SELECT 1 FROM "
+                                  "cover v WHERE v.cover_id = :a AND v.adviser_id = c.adviser_id) LIMIT 1"),
+                             {"a": staff_id}).scalar_one()
+    with raw(url, login) as session:
+        assert session.execute("UPDATE claim SET version = version WHERE id = %s", (other,)).rowcount == 0
+        assert session.execute("DELETE FROM note WHERE claim_id = %s", (other,)).rowcount == 0
+        assert session.execute("UPDATE claim SET version = version WHERE id = %s", (theirs,)).rowcount == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute(
+                "INSERT INTO note (claim_id, body, author, written_at, status, version) "
+                "VALUES (%s, 'x', %s, now(), 'active', 1)", (other, staff_id))
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_the_audit_is_append_only_for_every_login(demo, role):
+    url, _engine, _clock, logins = demo
+    staff_id, login = logins[role]
+    with raw(url, login) as session:
+        session.execute("INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (now(), %s, 'test', 'x', '1')",
+                        (staff_id,))
+        # The database stamps the actor: a login cannot write in someone else's name.
+        session.execute("INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (now(), 'admin', 'forged', "
+                        "'x', %s) RETURNING actor", (login,))
+        assert session.execute("SELECT actor FROM audit WHERE action = 'forged' AND entity_id = %s",
+                               (login,)).fetchone()[0] == staff_id
+        for sql in ("UPDATE audit SET actor = 'someone'", "DELETE FROM audit"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                session.execute(sql)
+
+
+def test_a_moved_team_manager_loses_the_old_teams_rows_at_once(demo):
+    url, engine, clock, logins = demo
+    staff_id, login = logins[Role.TEAM_MANAGER]
+    with engine.connect() as conn:
+        old_team, name = conn.execute(text("SELECT s.team_id, t.name FROM staff s JOIN team t ON t.id = s.team_id "
+                                           "WHERE s.id = :s"), {"s": staff_id}).one()
+        other = conn.execute(text("SELECT name FROM team WHERE id <> :t ORDER BY id LIMIT 1"), {"t": old_team}).scalar_one()
+    with raw(url, login) as session:
+        before = session.execute("SELECT count(*) FROM claim WHERE team_id = %s", (old_team,)).fetchone()[0]
+        assert before > 0
+        with write(engine) as conn:
+            move(conn, clock, ADMIN, staff_id, other)
+        try:
+            assert session.execute("SELECT count(*) FROM claim WHERE team_id = %s", (old_team,)).fetchone()[0] == 0
+        finally:
+            with write(engine) as conn:
+                move(conn, clock, ADMIN, staff_id, name)
+
+
+@pytest.mark.parametrize("role", [Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_the_command_line_works_as_each_login(demo, role, tmp_path, capsys):
+    from caseload.cli import main
+    from test_logins import as_login
+
+    url, _engine, clock, logins = demo
+    staff_id, login = logins[role]
+    db = as_login(url, login)
+    assert main(["staff", "list", "--db", db], clock=clock) == 0
+    assert staff_id in capsys.readouterr().out
+    assert main(["export", "offflow", "--by", "team", "--db", db, "--output", str(tmp_path / "o.csv")], clock=clock) == 0
+    assert main(["audit", "--db", db], clock=clock) == 0
+
+
+def test_only_the_owner_copies_or_backs_up_a_shared_database(demo, tmp_path, capsys):
+    from caseload.cli import main
+    from test_logins import as_login
+
+    url, _engine, clock, logins = demo
+    db = as_login(url, logins[Role.TEAM_LEADER][1])
+    assert main(["db", "copy", "--db", db, "--to", str(tmp_path / "copy.sqlite3")], clock=clock) == 1
+    assert "Only the database owner may copy or back up" in capsys.readouterr().err
+    assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def test_every_claim_level_table_is_forced_under_the_generated_policies(demo):
+    """The tables under row-level security are derived from the models (any table keyed by a claim joins them),
+    and the database holds exactly the policies store/policies.py generates, forced for the owner too."""
+    from caseload.store.policies import GROUP_ROLES, claim_keyed_tables
+
+    url, engine, _clock, _logins = demo
+    keyed = {n for n, t in schema.SQLModel.metadata.tables.items() if "claim_id" in t.c}
+    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == {"claim", "customer", *claim_keyed_tables()}
+    with engine.connect() as conn:
+        forced = dict(conn.execute(text("SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
+                                        "WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'")).all())
+        policies = {(t, p) for t, p in conn.execute(text("SELECT tablename, policyname FROM pg_policies "
+                                                         "WHERE schemaname = current_schema()"))}
+    assert {t for t, on in forced.items() if on} == set(rls_tables())
+    assert policies == {(t, p) for t in rls_tables() for p in ("caseload_owner", *GROUP_ROLES.values())}
