@@ -68,7 +68,9 @@ COVERED = ("caseload_covered", "SETOF text",
 def claim_predicate(role: Role) -> str:
     """The SQL a claim row must satisfy for `role`'s group: CLAIM_SCOPE, plus the caseloads covered today."""
     column, attribute = CLAIM_SCOPE[role]
-    return (f"({column} = {HELPERS[attribute][0]}(current_user::text) "
+    # Each helper in a scalar subquery: evaluated once per statement (an InitPlan), so the comparison is a plain
+    # parameter the planner can use an index for, not a function called on every row.
+    return (f"({column} = (SELECT {HELPERS[attribute][0]}(current_user::text)) "
             f"OR adviser_id IN (SELECT {COVERED[0]}(current_user::text)))")
 
 
