@@ -692,6 +692,9 @@ def _write(
     ))
     _sync_advisers(conn, clock, actor)
     result.assignment_conflicts = hold_local_reassignments(conn, int(batch_id), now, actor.id)
+    # A next-day extract repeats most claims as they stand: those rows change nothing below, so they
+    # leave staging here and every later step works on the rows that do change something.
+    _drop_unchanged(conn)
     # The cohort summaries are counted again for every block the extract can change (see
     # store/summary.py), marked here while the claims still stand as they were.
     marks = summary.before_import(conn)
@@ -774,6 +777,39 @@ def _write(
         f"{path.name} as at {as_at.isoformat()}: {result.claims_added} added, "
         f"{result.claims_updated} updated, {result.transfers} transfers, {result.rows_rejected} rejected",
     )
+
+
+_CLAIM_SAME = " AND ".join(
+    f"c.{col} IS NOT DISTINCT FROM import_staging.{col}"
+    for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
+)
+_CUSTOMER_PAIRS = (("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
+                   ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity"))
+
+
+def _drop_unchanged(conn: Connection) -> None:
+    """Remove from staging every row that the steps after it would not act on: its claim exists with
+    the same facts and holder (no transfer, no audit, no update, no summary mark), and either it is not
+    its customer's latest row (whose values _sync_customers uses) or the customer already holds every
+    value it gives. Called after advisers and local reassignments have read the whole extract. A kept
+    row that is not its customer's latest has its customer values blanked first, so that dropping the
+    latest row (which changes nothing) cannot make an older row the one whose values are taken."""
+    if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None:
+        return  # a first load: every row is new
+    claim_same = f"EXISTS (SELECT 1 FROM claim c WHERE c.id = import_staging.claim_id AND {_CLAIM_SAME})"
+    not_latest = ("import_staging.line < (SELECT MAX(s2.line) FROM import_staging s2 "
+                  "WHERE s2.customer_id = import_staging.customer_id)")
+    customer_same = "EXISTS (SELECT 1 FROM customer cu WHERE cu.id = import_staging.customer_id AND " + " AND ".join(
+        f"(import_staging.{src} IS NULL OR import_staging.{src} = cu.{dst})" for dst, src in _CUSTOMER_PAIRS) + ")"
+    blank = ", ".join(f"{src} = NULL" for _, src in _CUSTOMER_PAIRS)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS import_unchanged")
+    conn.execute(text(
+        "CREATE TEMPORARY TABLE import_unchanged AS SELECT import_staging.line AS line FROM import_staging "
+        f"WHERE {claim_same} AND ({not_latest} OR {customer_same})"
+    ))
+    conn.execute(text(f"UPDATE import_staging SET {blank} WHERE NOT ({claim_same}) AND {not_latest}"))
+    conn.execute(text("DELETE FROM import_staging WHERE line IN (SELECT u.line FROM import_unchanged u)"))
+    conn.exec_driver_sql("DROP TABLE import_unchanged")
 
 
 def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
