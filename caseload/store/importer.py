@@ -796,19 +796,25 @@ def _drop_unchanged(conn: Connection) -> None:
     latest row (which changes nothing) cannot make an older row the one whose values are taken."""
     if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None:
         return  # a first load: every row is new
-    claim_same = f"EXISTS (SELECT 1 FROM claim c WHERE c.id = import_staging.claim_id AND {_CLAIM_SAME})"
-    not_latest = ("import_staging.line < (SELECT MAX(s2.line) FROM import_staging s2 "
-                  "WHERE s2.customer_id = import_staging.customer_id)")
+    # One pass over staging: whether each row's claim stands as it gives it, and whether the row is
+    # older than its customer's latest; then the blanking and the drop read those flags by line.
+    same = f"CASE WHEN c.id IS NOT NULL AND {_CLAIM_SAME} THEN 1 ELSE 0 END"
+    older = ("CASE WHEN import_staging.line < (SELECT MAX(s2.line) FROM import_staging s2 "
+             "WHERE s2.customer_id = import_staging.customer_id) THEN 1 ELSE 0 END")
     customer_same = "EXISTS (SELECT 1 FROM customer cu WHERE cu.id = import_staging.customer_id AND " + " AND ".join(
         f"(import_staging.{src} IS NULL OR import_staging.{src} = cu.{dst})" for dst, src in _CUSTOMER_PAIRS) + ")"
     blank = ", ".join(f"{src} = NULL" for _, src in _CUSTOMER_PAIRS)
     conn.exec_driver_sql("DROP TABLE IF EXISTS import_unchanged")
     conn.execute(text(
-        "CREATE TEMPORARY TABLE import_unchanged AS SELECT import_staging.line AS line FROM import_staging "
-        f"WHERE {claim_same} AND ({not_latest} OR {customer_same})"
+        f"CREATE TEMPORARY TABLE import_unchanged AS SELECT import_staging.line AS line, {same} AS same, "
+        f"{older} AS older FROM import_staging LEFT JOIN claim c ON c.id = import_staging.claim_id"
     ))
-    conn.execute(text(f"UPDATE import_staging SET {blank} WHERE NOT ({claim_same}) AND {not_latest}"))
-    conn.execute(text("DELETE FROM import_staging WHERE line IN (SELECT u.line FROM import_unchanged u)"))
+    conn.execute(text(f"UPDATE import_staging SET {blank} WHERE line IN "
+                      "(SELECT u.line FROM import_unchanged u WHERE u.same = 0 AND u.older = 1)"))
+    conn.execute(text(
+        "DELETE FROM import_staging WHERE line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 1) "
+        f"OR (line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 0) AND {customer_same})"
+    ))
     conn.exec_driver_sql("DROP TABLE import_unchanged")
 
 
