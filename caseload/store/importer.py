@@ -412,9 +412,8 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
 
 
 def _records(f) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
-    reader = csv.reader(f)
-    for n, rec in enumerate(reader, start=1):
-        yield n, rec
+    """(line, values) for each CSV record; enumerate itself, not a generator around it (one frame less a row)."""
+    return enumerate(csv.reader(f), start=1)
 
 
 def import_claims(
