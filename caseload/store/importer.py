@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import gc
 import hashlib
+import operator
 import os
 import re
 import tempfile
@@ -363,6 +364,7 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
     at = {c: header.index(c) for c in COLUMNS if c in header}
     missing = len(header)
     pick = [at.get(c, missing) for c in COLUMNS]
+    take = operator.itemgetter(*pick)  # the 16 values in COLUMNS order, as one C call
     day = schema.day_number
     last_day = day(as_at)
     dates: dict[str, tuple[Any, int] | None] = {}
@@ -384,7 +386,7 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
     def quick(values: list[str], line: int) -> tuple[Any, ...] | None:
         vals = [*values, ""]
         (claim_id, customer_id, benefit, claim_start, adviser_id, name, dob, nino, sex, disability, ethnicity,
-         claim_end, end_reason, adviser_name, team, office) = fields = [vals[i] for i in pick]
+         claim_end, end_reason, adviser_name, team, office) = fields = take(vals)
         joined = "\0".join(fields)
         if _PADDED.search(joined) or _NOT_QUICK.search(joined) or joined.count("\0") != 15:  # a NUL in a value
             return None
