@@ -88,6 +88,28 @@ def test_same_rows_in_a_new_file_change_no_claim(engine, clock, tmp_path):
         assert after[t] == before[t], t
 
 
+def test_a_customers_latest_row_decides_when_it_changes_nothing(engine, clock, tmp_path):
+    """A later extract where the customer's latest row repeats what is held and an earlier row of the same
+    customer (whose claim changed) carries other values: the latest row still decides, as it did before
+    unchanged rows were dropped from staging; and a customer's change on an unchanged claim's row is applied."""
+    first = [row("C1", customer_id="P1", claim_start="2026-01-05"),
+             row("C2", customer_id="P1", claim_start="2026-02-05"),
+             row("C3", customer_id="P3", claim_start="2026-02-05")]
+    do_import(engine, clock, write_extract(tmp_path / "a.csv", first))
+    later = [row("C1", customer_id="P1", claim_start="2026-01-05", claim_end="2026-05-02", end_reason="found_work",
+                 customer_name="Older Name", ethnicity="Other"),
+             row("C2", customer_id="P1", claim_start="2026-02-05"),
+             row("C3", customer_id="P3", claim_start="2026-02-05", customer_name="New Name")]
+    r = do_import(engine, clock, write_extract(tmp_path / "b.csv", later), as_at=dt.date(2026, 5, 8))
+    assert (r.claims_added, r.claims_updated, r.transfers) == (0, 1, 0)
+    with engine.connect() as conn:
+        held = dict(conn.execute(text("SELECT id, name FROM customer")).all())
+        assert held == {"P1": "Customer C2", "P3": "New Name"}
+        assert conn.execute(text("SELECT ethnicity, version FROM customer WHERE id='P1'")).one() == ("White", 1)
+        audited = conn.execute(text("SELECT entity_id FROM audit WHERE entity='customer'")).scalars().all()
+        assert audited == ["P3"]
+
+
 def test_later_extract_updates_ends_and_records_transfer(engine, clock, tmp_path):
     do_import(engine, clock, write_extract(tmp_path / "a.csv", GOOD))
     later = [

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import gc
 import hashlib
+import operator
 import os
 import re
 import tempfile
@@ -363,6 +364,7 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
     at = {c: header.index(c) for c in COLUMNS if c in header}
     missing = len(header)
     pick = [at.get(c, missing) for c in COLUMNS]
+    take = operator.itemgetter(*pick)  # the 16 values in COLUMNS order, as one C call
     day = schema.day_number
     last_day = day(as_at)
     dates: dict[str, tuple[Any, int] | None] = {}
@@ -384,7 +386,7 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
     def quick(values: list[str], line: int) -> tuple[Any, ...] | None:
         vals = [*values, ""]
         (claim_id, customer_id, benefit, claim_start, adviser_id, name, dob, nino, sex, disability, ethnicity,
-         claim_end, end_reason, adviser_name, team, office) = fields = [vals[i] for i in pick]
+         claim_end, end_reason, adviser_name, team, office) = fields = take(vals)
         joined = "\0".join(fields)
         if _PADDED.search(joined) or _NOT_QUICK.search(joined) or joined.count("\0") != 15:  # a NUL in a value
             return None
@@ -412,9 +414,8 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
 
 
 def _records(f) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
-    reader = csv.reader(f)
-    for n, rec in enumerate(reader, start=1):
-        yield n, rec
+    """(line, values) for each CSV record; enumerate itself, not a generator around it (one frame less a row)."""
+    return enumerate(csv.reader(f), start=1)
 
 
 def import_claims(
@@ -692,6 +693,9 @@ def _write(
     ))
     _sync_advisers(conn, clock, actor)
     result.assignment_conflicts = hold_local_reassignments(conn, int(batch_id), now, actor.id)
+    # A next-day extract repeats most claims as they stand: those rows change nothing below, so they
+    # leave staging here and every later step works on the rows that do change something.
+    _drop_unchanged(conn)
     # The cohort summaries are counted again for every block the extract can change (see
     # store/summary.py), marked here while the claims still stand as they were.
     marks = summary.before_import(conn)
@@ -774,6 +778,45 @@ def _write(
         f"{path.name} as at {as_at.isoformat()}: {result.claims_added} added, "
         f"{result.claims_updated} updated, {result.transfers} transfers, {result.rows_rejected} rejected",
     )
+
+
+_CLAIM_SAME = " AND ".join(
+    f"c.{col} IS NOT DISTINCT FROM import_staging.{col}"
+    for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
+)
+_CUSTOMER_PAIRS = (("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
+                   ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity"))
+
+
+def _drop_unchanged(conn: Connection) -> None:
+    """Remove from staging every row that the steps after it would not act on: its claim exists with
+    the same facts and holder (no transfer, no audit, no update, no summary mark), and either it is not
+    its customer's latest row (whose values _sync_customers uses) or the customer already holds every
+    value it gives. Called after advisers and local reassignments have read the whole extract. A kept
+    row that is not its customer's latest has its customer values blanked first, so that dropping the
+    latest row (which changes nothing) cannot make an older row the one whose values are taken."""
+    if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None:
+        return  # a first load: every row is new
+    # One pass over staging: whether each row's claim stands as it gives it, and whether the row is
+    # older than its customer's latest; then the blanking and the drop read those flags by line.
+    same = f"CASE WHEN c.id IS NOT NULL AND {_CLAIM_SAME} THEN 1 ELSE 0 END"
+    older = ("CASE WHEN import_staging.line < (SELECT MAX(s2.line) FROM import_staging s2 "
+             "WHERE s2.customer_id = import_staging.customer_id) THEN 1 ELSE 0 END")
+    customer_same = "EXISTS (SELECT 1 FROM customer cu WHERE cu.id = import_staging.customer_id AND " + " AND ".join(
+        f"(import_staging.{src} IS NULL OR import_staging.{src} = cu.{dst})" for dst, src in _CUSTOMER_PAIRS) + ")"
+    blank = ", ".join(f"{src} = NULL" for _, src in _CUSTOMER_PAIRS)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS import_unchanged")
+    conn.execute(text(
+        f"CREATE TEMPORARY TABLE import_unchanged AS SELECT import_staging.line AS line, {same} AS same, "
+        f"{older} AS older FROM import_staging LEFT JOIN claim c ON c.id = import_staging.claim_id"
+    ))
+    conn.execute(text(f"UPDATE import_staging SET {blank} WHERE line IN "
+                      "(SELECT u.line FROM import_unchanged u WHERE u.same = 0 AND u.older = 1)"))
+    conn.execute(text(
+        "DELETE FROM import_staging WHERE line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 1) "
+        f"OR (line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 0) AND {customer_same})"
+    ))
+    conn.exec_driver_sql("DROP TABLE import_unchanged")
 
 
 def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
