@@ -260,3 +260,24 @@ def test_complete_next_action_marks_the_earliest_due_and_says_which(db):
         records.complete_next_action(conn, CLOCK, ADVISER, "C1")
     with write(db) as conn, pytest.raises(AccessDenied):
         records.complete_next_action(conn, CLOCK, ADVISER, "C4")
+
+
+def test_same_day_timeline_entries_are_newest_first(db):
+    """Entries of one day come in the order they were written, the last first (a contact shows its own
+    day but sorts by when it was recorded; one clock tick: the later record first)."""
+    from caseload.store.customer import customer_record
+
+    def at(h, m):
+        return FixedClock(dt.datetime(TODAY.year, TODAY.month, TODAY.day, h, m, tzinfo=dt.timezone.utc))
+
+    with write(db) as conn:
+        records.add_note(conn, at(9, 0), ADVISER, "C1", "first note")
+        records.log_contact(conn, at(10, 0), ADVISER, "C1", TODAY, "phone", True)
+        records.add_action(conn, at(11, 0), ADVISER, "C1", "Book CV workshop", "A1", dt.date(2026, 5, 30))
+        records.add_note(conn, at(15, 0), ADVISER, "C1", "second note")
+        records.add_note(conn, at(15, 0), ADVISER, "C1", "third note, same minute")
+    with db.connect() as conn:
+        rec = customer_record(conn, ADVISER, "C1")
+    today = [e for e in rec.timeline if e.at.date() == TODAY]
+    assert [e.kind if e.kind != "note" else e.text for e in today] == [
+        "third note, same minute", "second note", "action", "contact", "first note"]

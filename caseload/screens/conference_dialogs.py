@@ -116,7 +116,7 @@ class FinishDialog(EditDialog):
             who = f"{self.pending} customer{'s are' if self.pending != 1 else ' is'}"
             yield _label(f"{who} not yet discussed or skipped. To finish now they are all skipped with this "
                          "reason (required); or press escape and deal with them first.")
-            yield Input(id="finish-skip-reason", placeholder="Out of time", compact=True)
+            yield Input(id="finish-skip-reason", placeholder="e.g. out of time", compact=True)
         yield _label("Finishing records who attended and when; the conference is then a record and is not changed.")
 
     def values(self) -> dict[str, Any]:

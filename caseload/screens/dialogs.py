@@ -385,7 +385,7 @@ class ActionDialog(EditDialog):
         if self.amend is not None:
             yield from _reason_field("the correction")
         yield _label("What is to be done")
-        yield Input(f.get("description", ""), id="action-description", placeholder="Send CV to local agency",
+        yield Input(f.get("description", ""), id="action-description", placeholder="e.g. send CV to local agency",
                     compact=True)
         yield _label("Owner")
         yield Select(_owner_options(self.owners), value=self.owner or Select.NULL, allow_blank=not self.owner,

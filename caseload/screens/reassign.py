@@ -172,7 +172,7 @@ class CoverDialog(EditDialog):
         yield _label("To (YYYY-MM-DD), the last day")
         yield Input((self.today() + dt.timedelta(days=COVER_DAYS)).isoformat(), id="cover-to", compact=True)
         yield _label("Reason")
-        yield Input(id="cover-reason", placeholder="Annual leave", compact=True)
+        yield Input(id="cover-reason", placeholder="e.g. annual leave", compact=True)
 
     def on_mount(self) -> None:
         identity = self.caseload.identity

@@ -40,6 +40,9 @@ class TimelineEntry:
     change: str | None = None  # the reason for an amendment or withdrawal
     # A note's, contact's or action's fields as they stand (a correction starts from them).
     fields: dict | None = field(default=None, compare=False)
+    # When it was written down (for same-day order): a contact or transfer shows its own day, but
+    # among one day's entries the one recorded last comes first.
+    recorded: dt.datetime | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
         text = f"{x.kind.replace('_', ' ')} on {x.contact_on}: {'attended' if x.attended else 'failed to attend'}"
         out.append(TimelineEntry(_midday(x.contact_on), "contact", text, who(x.recorded_by), x.id, x.version,
                                  x.status, x.change_reason,
-                                 {"contact_on": x.contact_on, "kind": x.kind, "attended": bool(x.attended)}))
+                                 {"contact_on": x.contact_on, "kind": x.kind, "attended": bool(x.attended)},
+                                 _aware(x.recorded_at)))
     actions = []
     for x in conn.execute(select(ac).where(ac.c.claim_id == claim_id)):
         state = {"open": f"due {x.due_on}", "done": f"done {x.done_on}", "withdrawn": "withdrawn"}[x.status]
@@ -146,7 +150,9 @@ def _timeline(conn: Connection, claim_id: str, names: dict[str, str]):  # noqa: 
                                  f"destination confirmed: {destination_name(x.code)} ({category(x.code)}), from {x.source.replace('_', ' ')} "
                                  f"on {x.confirmed_on}", who(x.recorded_by), x.id))
     out.extend(_conference_entries(conn, claim_id, who))
-    out.sort(key=lambda e: (e.at, e.kind), reverse=True)
+    # Newest day first; within a day, the entry recorded last first (ties of one clock tick: the later
+    # record, by id, first).
+    out.sort(key=lambda e: (e.at.date(), e.recorded or e.at, e.record_id or 0), reverse=True)
     return out, sorted(actions, key=lambda e: e.text)
 
 
