@@ -17,7 +17,7 @@ from caseload.store import schema
 from caseload.store.access import ADMIN, Role, actor_for
 from caseload.store.db import open_database, write
 from caseload.store.logins import grant
-from caseload.store.policies import rls_tables
+from caseload.store.policies import SUMMARY_SCOPE, rls_tables
 from caseload.store.staff import move
 from test_logins import login_name
 
@@ -41,7 +41,13 @@ def app_counts(conn, actor) -> dict[str, int]:  # noqa: ANN001
     out = {}
     for name in rls_tables():
         t = schema.SQLModel.metadata.tables[name]
-        if name == "claim":
+        if name in SUMMARY_SCOPE:  # the aggregates at the role's level (store/offflow.py's _scope)
+            q = select(func.count()).select_from(t)
+            if actor.role is Role.TEAM_LEADER:
+                q = q.where(t.c.office_key == actor.office_id)
+            elif actor.role is not Role.ADMIN:
+                q = q.where(t.c.team_key == actor.team_id)
+        elif name == "claim":
             q = select(func.count()).select_from(c).where(actor.claim_filter(c))
         elif name == "customer":
             q = select(func.count()).select_from(t).where(
@@ -90,12 +96,16 @@ def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
         # What it may update is the same rows: a no-op UPDATE of every row of each table, rolled back.
         updated = {}
         with pytest.raises(Rollback), session.transaction():
-            for name in rls_tables():
+            for name in set(rls_tables()) - set(SUMMARY_SCOPE):
                 column = "version" if name in ("claim", "customer") else "claim_id"
                 updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
             raise Rollback
     assert got == expected
-    assert updated == expected
+    assert updated == {n: v for n, v in expected.items() if n not in SUMMARY_SCOPE}
+    # The summaries are read-only to every login: kept by the owner's upkeep function and imports.
+    for name in SUMMARY_SCOPE:
+        with raw(url, login) as session, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute(f'UPDATE "{name}" SET n = n' if name == "cohort_start" else f'DELETE FROM "{name}"')
     assert 0 < got["claim"] < everything["claim"] or role is Role.TEAM_LEADER
 
 
@@ -185,7 +195,7 @@ def test_every_claim_level_table_is_forced_under_the_generated_policies(demo):
 
     url, engine, _clock, _logins = demo
     keyed = {n for n, t in schema.SQLModel.metadata.tables.items() if "claim_id" in t.c}
-    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == {"claim", "customer", *claim_keyed_tables()}
+    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == {"claim", "customer", *claim_keyed_tables(), *SUMMARY_SCOPE}
     with engine.connect() as conn:
         forced = dict(conn.execute(text("SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
                                         "WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'")).all())
@@ -193,3 +203,63 @@ def test_every_claim_level_table_is_forced_under_the_generated_policies(demo):
                                                          "WHERE schemaname = current_schema()"))}
     assert {t for t, on in forced.items() if on} == set(rls_tables())
     assert policies == {(t, p) for t in rls_tables() for p in ("caseload_owner", *GROUP_ROLES.values())}
+
+
+def test_an_adviser_login_keeps_another_teams_summary_row_right(demo):
+    """Recording a destination counts the claim's block again in its on-flow team's summary rows, which the
+    adviser's login may not see: the upkeep runs as the owner (store/summary.py), so the totals stay equal to a
+    full recount; and each login's SELECT of the summaries, and the team roll-up as that login, are its scope's."""
+    from caseload.store.offflow import OffflowQuery, offflow
+    from caseload.store.records import record_destination
+    from caseload.measures.destinations import END_REASONS
+    from caseload.store.summary import rebuild_summaries
+    from test_logins import as_login
+    from test_summary import assert_summaries_equal_a_recount
+
+    url, engine, clock, logins = demo
+    staff_id, login = logins[Role.ADVISER]
+    with write(engine) as conn:
+        team, office = conn.execute(text("SELECT team_id, office_id FROM staff WHERE id = :s"), {"s": staff_id}).one()
+        other_team, other_office = conn.execute(text("SELECT id, office_id FROM team WHERE id <> :t ORDER BY id "
+                                                     "LIMIT 1"), {"t": team}).one()
+        claim_id, claim_end = conn.execute(text(
+            "SELECT c.id, c.claim_end FROM claim c WHERE c.adviser_id = :s AND c.claim_end IS NOT NULL AND NOT "
+            "EXISTS (SELECT 1 FROM destination d WHERE d.claim_id = c.id) ORDER BY c.id LIMIT 1"),
+            {"s": staff_id}).one()
+        # The claim came from another team (transferred since): its summary row is that team's.
+        conn.execute(text("UPDATE claim SET onflow_team_id = :t, onflow_office_id = :o WHERE id = :c"),
+                     {"t": other_team, "o": other_office, "c": claim_id})
+        rebuild_summaries(conn)
+    mine = open_database(as_login(url, login), clock)
+    try:
+        with mine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cohort_summary WHERE team_key = :t"),
+                                {"t": other_team}).scalar_one() == 0  # hidden from the adviser
+        with engine.connect() as conn:
+            before = conn.execute(text("SELECT SUM(confirmed) FROM cohort_summary WHERE team_key = :t"),
+                                  {"t": other_team}).scalar_one()
+        with write(mine) as conn:
+            actor = actor_for(conn, staff_id, clock.today())
+            record_destination(conn, clock, actor, claim_id, next(iter(END_REASONS)), "customer", claim_end)
+        with engine.connect() as conn:
+            after = conn.execute(text("SELECT SUM(confirmed) FROM cohort_summary WHERE team_key = :t"),
+                                 {"t": other_team}).scalar_one()
+        assert after == before + 1
+        assert_summaries_equal_a_recount(engine)
+    finally:
+        mine.dispose()
+    for role in (Role.ADVISER, Role.TEAM_MANAGER, Role.TEAM_LEADER):
+        sid, name = logins[role]
+        as_them = open_database(as_login(url, name), clock)
+        try:
+            with engine.connect() as conn:
+                actor = actor_for(conn, sid, conn.execute(text("SELECT current_date")).scalar_one())
+                expected = app_counts(conn, actor)
+                shown = offflow(conn, actor, OffflowQuery(group_by="team"))
+            with as_them.connect() as conn:
+                assert {n: v for n, v in app_counts(conn, ADMIN).items() if n in SUMMARY_SCOPE} == \
+                    {n: v for n, v in expected.items() if n in SUMMARY_SCOPE}
+                got = offflow(conn, actor, OffflowQuery(group_by="team"))
+            assert got.rows == shown.rows
+        finally:
+            as_them.dispose()

@@ -24,8 +24,15 @@ GROUP_ROLES: dict[Role, str] = {
 
 # Tables the group roles may read and add to, never change: the audit is append-only in the database itself.
 APPEND_ONLY = ("audit",)
-# Tables only the owner writes (migrations).
-READ_ONLY = ("schema_info",)
+# Tables only the owner writes (migrations); the summaries are kept by the owner's upkeep function
+# (store/summary.py) and imports, which the owner runs.
+SUMMARY_SCOPE: dict[str, dict[Role, str]] = {
+    name: {Role.ADVISER: "team_key = (SELECT caseload_my_team(current_user::text))",
+           Role.TEAM_MANAGER: "team_key = (SELECT caseload_my_team(current_user::text))",
+           Role.TEAM_LEADER: "office_key = (SELECT caseload_my_office(current_user::text))"}
+    for name in ("cohort_summary", "cohort_summary_team", "cohort_start")
+}
+READ_ONLY = ("schema_info", *SUMMARY_SCOPE)
 
 
 def group_role(role: Role | str) -> str:
@@ -86,11 +93,15 @@ def claim_keyed_tables() -> list[str]:
 
 def rls_tables() -> dict[str, dict[Role, str]]:
     """Each table under row-level security and, per group role, the condition on its rows (reads and writes)."""
-    via_claim = "claim_id IN (SELECT id FROM claim)"  # claim's own policy applies inside the subquery
+    # claim's own policy applies inside the subqueries. Correlated EXISTS, not IN (SELECT ...): IN was planned
+    # as one hashed subplan over every visible claim, a scan of the whole claim table per statement (the OR
+    # in claim's policy rules out its indexes) -- 10 ms at 100,000 claims on a page of 50 rows; EXISTS probes
+    # claim's primary key (or its customer index) for just the rows the statement reaches.
     out: dict[str, dict[Role, str]] = {"claim": {r: claim_predicate(r) for r in GROUP_ROLES}}
-    out["customer"] = {r: "id IN (SELECT customer_id FROM claim)" for r in GROUP_ROLES}
+    out["customer"] = {r: 'EXISTS (SELECT 1 FROM claim k WHERE k.customer_id = "customer".id)' for r in GROUP_ROLES}
     for name in claim_keyed_tables():
-        out[name] = {r: via_claim for r in GROUP_ROLES}
+        out[name] = {r: f'EXISTS (SELECT 1 FROM claim k WHERE k.id = "{name}".claim_id)' for r in GROUP_ROLES}
+    out.update(SUMMARY_SCOPE)
     return out
 
 
@@ -101,6 +112,11 @@ def rls_statements() -> list[str]:
                    f"SECURITY DEFINER SET search_path = CURRENT_SCHEMA AS $f$ {sql} $f$")
         out.append(f"REVOKE ALL ON FUNCTION {name}(text) FROM PUBLIC")
         out.append(f"GRANT EXECUTE ON FUNCTION {name}(text) TO {', '.join(GROUP_ROLES.values())}")
+    # Summary upkeep runs as the owner (store/summary.py's upkeep_function_sql); callable by the group roles.
+    from caseload.store.summary import UPKEEP_FUNCTION, upkeep_function_sql
+    out.append(upkeep_function_sql())
+    out.append(f"REVOKE ALL ON FUNCTION {UPKEEP_FUNCTION}(text[]) FROM PUBLIC")
+    out.append(f"GRANT EXECUTE ON FUNCTION {UPKEEP_FUNCTION}(text[]) TO {', '.join(GROUP_ROLES.values())}")
     # The audit's actor is stamped by the database: a person's login writes as their own staff id, whatever the
     # client passed in (the owner's rows keep theirs: "admin", or whoever it acts as, audited as such).
     out.append("""CREATE OR REPLACE FUNCTION caseload_stamp_audit() RETURNS trigger LANGUAGE plpgsql

@@ -142,22 +142,31 @@ def _claim_facts_sql(frm: str) -> str:
 def _materialise_facts(conn: Connection, froms: Sequence[str]) -> None:
     """The claims' facts into a temporary table, once: the sums below refer to the reason dozens of
     times, and SQL would otherwise work out the confirmed destination and the re-claim each time."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_facts")
+    conn.execute(sa_text(_facts_sql(froms)))
+
+
+def _facts_sql(froms: Sequence[str]) -> str:
     rules = get_rule_set(SUMMARY_RULE_SET)
     cat = " ".join(f"WHEN k.reason IN ({_sql_list(code for code in END_REASONS if category(code) is c)}) THEN {i}"
                    for i, c in enumerate(CATEGORY_COLUMNS))
     inner = " UNION ALL ".join(_claim_facts_sql(frm) for frm in froms)
-    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_facts")
-    conn.execute(sa_text(
+    return (
         "CREATE TEMPORARY TABLE summary_facts AS SELECT COALESCE(k.team_id, 0) AS team_key, k.seg_day AS seg_day, "
         "COALESCE(k.office_id, 0) AS office_key, k.adviser_id AS adviser_id, k.benefit AS benefit, "
         f"k.start_day AS start_day, k.end_class AS end_class, CASE {cat} ELSE -1 END AS cat, "
         f"CASE WHEN k.reason NOT IN ({_sql_list(rules.excluded)}) AND k.quick = 0 THEN 1 ELSE 0 END AS opte, "
         f"k.confirmed AS confirmed FROM ({inner}) k"
-    ))
+    )
 
 
 def _count_facts(conn: Connection) -> None:
     """summary_facts into cohort_summary."""
+    conn.execute(sa_text(_count_sql()))
+    conn.exec_driver_sql("DROP TABLE summary_facts")
+
+
+def _count_sql() -> str:
     sums = ["COUNT(*)", "SUM(f.confirmed)"]
     for w in SUMMARY_WEEKS:
         by = f"(CASE WHEN f.end_class BETWEEN 1 AND {w} THEN 1 ELSE 0 END)"
@@ -169,11 +178,8 @@ def _count_facts(conn: Connection) -> None:
             else:
                 sums.append(f"SUM({by} * (CASE WHEN f.cat = {list(CATEGORY_COLUMNS.values()).index(m)} THEN 1 ELSE 0 END))")
     keys = "f.team_key, f.seg_day, f.office_key, f.adviser_id, f.benefit"
-    conn.execute(sa_text(
-        f"INSERT INTO cohort_summary (team_key, seg_day, office_key, adviser_id, benefit, {', '.join(COLUMNS)}) "
-        f"SELECT {keys}, {', '.join(sums)} FROM summary_facts f GROUP BY {keys}"
-    ))
-    conn.exec_driver_sql("DROP TABLE summary_facts")
+    return (f"INSERT INTO cohort_summary (team_key, seg_day, office_key, adviser_id, benefit, {', '.join(COLUMNS)}) "
+            f"SELECT {keys}, {', '.join(sums)} FROM summary_facts f GROUP BY {keys}")
 
 
 _STARTS = (
@@ -378,8 +384,55 @@ def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
     _record_state(conn, batch_id)
 
 
+UPKEEP_FUNCTION = "caseload_refresh_claims"
+
+
+def upkeep_function_sql() -> str:
+    """refresh_claims as a PostgreSQL function (store/policies.py makes it SECURITY DEFINER, owned by the owner).
+
+    A block is counted again from *all* its claims (the on-flow adviser's, the customer's other claims for
+    the re-claim rule) and its team's row is rebuilt, whoever records the change: as a person's login, under
+    row-level security, the same statements would see only that login's claims and summary rows and write
+    wrong totals (or none). The function returns nothing, so it shows the caller nothing they may not see;
+    what it writes is the summaries' one true value, the recount of the claims as they stand."""
+    teams = "(SELECT DISTINCT d.team_key, d.seg_day FROM summary_dirty d)"
+    steps = [
+        "DROP TABLE IF EXISTS summary_mark", _MARKS,
+        "INSERT INTO summary_mark (team_key, seg_day, seg_end, adviser_id) "
+        "SELECT DISTINCT COALESCE(c.onflow_team_id, 0), g.seg_day, g.seg_end, c.onflow_adviser_id "
+        "FROM claim c JOIN cohort_segment g ON g.day = c.start_day WHERE c.id = ANY($1)",
+        "DROP TABLE IF EXISTS summary_dirty",
+        "CREATE TEMPORARY TABLE summary_dirty (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
+        "adviser_id TEXT NOT NULL, seg_end INTEGER NOT NULL, PRIMARY KEY (team_key, seg_day, adviser_id))",
+        "INSERT INTO summary_dirty (team_key, seg_day, adviser_id, seg_end) "
+        "SELECT m.team_key, m.seg_day, m.adviser_id, MAX(m.seg_end) FROM summary_mark m "
+        "GROUP BY m.team_key, m.seg_day, m.adviser_id",
+        "DELETE FROM cohort_summary WHERE (team_key, seg_day, adviser_id) IN "
+        "(SELECT d.team_key, d.seg_day, d.adviser_id FROM summary_dirty d)",
+        "DROP TABLE IF EXISTS summary_facts",
+        _facts_sql(_block_claims("summary_dirty", adviser=True)),
+        _count_sql(),
+        "DROP TABLE summary_facts",
+        f"DELETE FROM cohort_summary_team WHERE (team_key, seg_day) IN {teams}",
+        _TEAM_FROM_ADVISERS.format(where=f"WHERE (s.team_key, s.seg_day) IN {teams}"),
+        "DROP TABLE summary_mark", "DROP TABLE summary_dirty",
+    ]
+    body = "\n".join(f"  EXECUTE $s${sql}$s${' USING ids' if '$1' in sql else ''};" for sql in steps)
+    return (f"CREATE OR REPLACE FUNCTION {UPKEEP_FUNCTION}(ids text[]) RETURNS void LANGUAGE plpgsql "
+            f"SECURITY DEFINER SET search_path = CURRENT_SCHEMA AS $f$\nBEGIN\n{body}\nEND $f$")
+
+
+def _has_upkeep_function(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql" and conn.execute(
+        sa_text(f"SELECT to_regprocedure('{UPKEEP_FUNCTION}(text[])') IS NOT NULL")).scalar()
+
+
 def refresh_claims(conn: Connection, claim_ids: Sequence[str]) -> None:
     """Count again the blocks of these claims (after a change to their destination, say)."""
+    if _has_upkeep_function(conn):
+        # On PostgreSQL with row-level security: as the owner, whoever is connected (see upkeep_function_sql).
+        conn.execute(sa_text(f"SELECT {UPKEEP_FUNCTION}(CAST(:ids AS text[]))"), {"ids": list(claim_ids)})
+        return
     _new_marks(conn)
     conn.execute(
         sa_text("INSERT INTO summary_mark (team_key, seg_day, seg_end, adviser_id) "
