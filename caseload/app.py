@@ -36,7 +36,7 @@ from caseload.screens.help import HelpScreen, binding_ids
 from caseload.screens.home import HomeScreen
 from caseload.screens.identity import IdentityScreen
 from caseload.session import DataDate, Identity, load_identity, read_data_date
-from caseload.store.access import Role
+from caseload.store.access import Actor, Role
 from caseload.store.db import describe, open_database, resolve_url
 from caseload.store.errors import StoreError, UnknownStaff
 from caseload.widgets.literal import show_controls, visible
@@ -330,15 +330,22 @@ class CaseloadApp(App[None]):
 
     def _audit_switch(self, identity: Identity) -> None:
         """Every choice of identity goes into the audit: who was acting, and who is now."""
+        before = self.identity.actor if self.identity else None
+        if before is None or before.id != identity.actor.id:
+            self._write_switch(before, identity.actor)
+
+    @work(thread=True, group="identity-audit")
+    def _write_switch(self, before: Actor | None, after: Actor) -> None:
         from caseload.store.audit import record
         from caseload.store.db import write
 
-        before = self.identity.actor if self.identity else None
-        if before is not None and before.id == identity.actor.id:
-            return
-        with write(self.engine) as conn:
-            record(conn, self.clock, before or identity.actor, "switch_identity", "staff", identity.actor.id,
-                   None, before.id if before else None, identity.actor.id)
+        try:
+            with write(self.engine) as conn:
+                record(conn, self.clock, before or after, "switch_identity", "staff", after.id,
+                       None, before.id if before else None, after.id)
+        except StoreError as exc:
+            self.call_from_thread(self.notify, f"The switch could not be written to the audit: {exc}",
+                                  severity="error")
 
     def _identity_chosen(self, identity: Identity | None) -> None:
         if identity is None:
