@@ -7,6 +7,7 @@ Expected values come from the store's own functions on the same database.
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Input, Static
 
 from caseload.app import create_app
@@ -21,20 +22,25 @@ from caseload.screens.fairness import FairnessScreen
 from caseload.screens.home import HomeScreen
 from caseload.screens.team_view import TeamViewScreen
 from caseload.store import fairness, records
-from caseload.store.access import actor_for
+from caseload.store.access import ADMIN, actor_for
 from caseload.store.db import open_database, write
+from caseload.store.logins import grant
 from caseload.widgets.table import KeyedTable
 from test_app import claims, overview
 from test_app_support import settle
 from test_caseload_screen import cells, choose, keys_for, query_db, shown, title
 from test_conference_screen import conference_on, detail
+from test_logins import as_login, login_name
 from test_fairness_screen import column, store
 
 ROWS = 400  # a small demo office (seed 1): built on PostgreSQL in a few seconds
 NOTE = "Spoke about the warehouse job"
 
 
-async def test_a_team_manager_walks_the_app_on_postgresql(pg_db, tmp_path) -> None:
+@pytest.mark.parametrize("own_login", [False, True], ids=["owner-as-manager", "manager-login"])
+async def test_a_team_manager_walks_the_app_on_postgresql(pg_db, tmp_path, own_login) -> None:
+    """Once as the owner acting as the manager, once as the manager's own login: every read and write the walk
+    makes then goes through row-level security (issue 13), and shows the same as the store gives the owner."""
     url = pg_db()
     engine = open_database(url, FixedClock.on(demo_dates(1)[1]))
     office = build_demo(engine, seed=1, rows=ROWS)
@@ -45,8 +51,15 @@ async def test_a_team_manager_walks_the_app_on_postgresql(pg_db, tmp_path) -> No
     claim = expected[0]
     with write(engine) as conn:  # a record added through the store, for the customer screen to show
         records.add_note(conn, clock, actor_for(conn, adviser.id), claim.claim_id, NOTE)
+        if own_login:
+            login = login_name()
+            grant(conn, clock, ADMIN, manager, login)
     engine.dispose()
-    app = create_app(url, manager, clock, config_dir=tmp_path / "config", theme="textual-dark")
+    if own_login:  # the app opens as the login's person: no identity given, none chosen
+        app = create_app(as_login(url, login), None, clock, config_dir=tmp_path / "config", theme="textual-dark")
+        assert app.identity.actor.id == manager
+    else:
+        app = create_app(url, manager, clock, config_dir=tmp_path / "config", theme="textual-dark")
     try:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)

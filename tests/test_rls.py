@@ -8,17 +8,23 @@ import datetime as dt
 
 import psycopg
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
+from sqlmodel import SQLModel
 from sqlalchemy.engine import make_url
 
 from caseload.clock import FixedClock
 from caseload.demo import build_demo, demo_dates
 from caseload.store import schema
+from caseload.store.audit import about_claims, read_audit
 from caseload.store.access import ADMIN, Role, actor_for
 from caseload.store.db import open_database, write
 from caseload.store.logins import grant
-from caseload.store.policies import SUMMARY_SCOPE, rls_tables
-from caseload.store.staff import move
+from caseload.store.conference.rules import adviser_row, require_read, runs
+from caseload.store.errors import AccessDenied
+from caseload.store.notes import list_notes, set_note
+from caseload.store.policies import SUMMARY_SCOPE, privileges, rls_tables
+from caseload.store.reassign import add_cover, list_covers
+from caseload.store.staff import list_staff, move
 from test_logins import login_name
 
 ROWS = 400
@@ -34,13 +40,17 @@ def raw(url: str, login: str) -> psycopg.Connection:
     return psycopg.connect(host=u.query["host"], dbname=u.database, user=login, autocommit=True)
 
 
-def app_counts(conn, actor) -> dict[str, int]:  # noqa: ANN001
-    """What the app lets `actor` see of each table under row-level security, by the app's own claim filter."""
+def app_counts(conn, actor, writes: bool = False) -> dict[str, int]:  # noqa: ANN001
+    """What the app lets `actor` see of each table under row-level security (with `writes`: change), by the
+    app's own rules: the claim filter, the conference, cover and note rules, the summaries at the role's level.
+    With `writes`, a table the role only reads is left out."""
     c = schema.Claim.__table__
     visible = select(c.c.id).where(actor.claim_filter(c))
     out = {}
     for name in rls_tables():
         t = schema.SQLModel.metadata.tables[name]
+        if writes and not actor.is_admin and rls_tables()[name][actor.role].write is None:
+            continue
         if name in SUMMARY_SCOPE:  # the aggregates at the role's level (store/offflow.py's _scope)
             q = select(func.count()).select_from(t)
             if actor.role is Role.TEAM_LEADER:
@@ -52,10 +62,51 @@ def app_counts(conn, actor) -> dict[str, int]:  # noqa: ANN001
         elif name == "customer":
             q = select(func.count()).select_from(t).where(
                 t.c.id.in_(select(c.c.customer_id).where(actor.claim_filter(c))))
+        elif name == "conference":  # store/conference/rules.py: who reads, who runs
+            rule = runs if writes else may_read
+            ids = [r.adviser_id for r in conn.execute(select(t.c.adviser_id))]
+            out[name] = sum(rule(actor, adviser_row(conn, a)) for a in ids)
+            continue
+        elif name == "conference_action_review":
+            ci = schema.ConferenceItem.__table__
+            q = select(func.count()).select_from(t).where(
+                t.c.conference_item_id.in_(select(ci.c.id).where(ci.c.claim_id.in_(visible))))
+        elif name == "cover":  # store/reassign.py: the covers listed; changed for the caseloads in scope
+            covers = list_covers(conn, actor, dt.date(1900, 1, 1), include_past=True)
+            held = None if actor.is_admin or not writes else {s.id for s in list_staff(conn, actor)}
+            out[name] = sum(held is None or v.adviser_id in held for v in covers)
+            continue
+        elif name == "audit":  # store/audit.py's read_audit; an adviser also reads what concerns their claims
+            if actor.role is Role.ADVISER:
+                q = select(func.count()).select_from(t).where(or_(t.c.actor == actor.id, about_claims(visible)))
+            else:
+                out[name] = len(read_audit(conn, actor, limit=0))
+                continue
+        elif name == "context_note":  # store/notes.py: the office's notes
+            out[name] = len(list_notes(conn, actor))
+            continue
+        elif name == "staff":  # everyone reads their office's staff (and themself); team leaders write them
+            q = select(func.count()).select_from(t)
+            if not actor.is_admin:
+                q = q.where(t.c.office_id == actor.office_id) if writes else \
+                    q.where(or_(t.c.office_id == actor.office_id, t.c.id == actor.id))
         else:
             q = select(func.count()).select_from(t).where(t.c.claim_id.in_(visible))
         out[name] = conn.execute(q).scalar_one()
     return out
+
+
+def may_read(actor, adviser) -> bool:  # noqa: ANN001
+    try:
+        require_read(actor, adviser)
+    except AccessDenied:
+        return False
+    return True
+
+
+# A column each table's no-op UPDATE sets to itself.
+NOOP = {"claim": "version", "customer": "version", "conference": "position", "conference_action_review": "outcome",
+        "cover": "reason", "context_note": "version", "staff": "version"}
 
 
 def db_counts(session: psycopg.Connection) -> dict[str, int]:
@@ -77,6 +128,18 @@ def demo(pg_server):  # noqa: ANN201
                                     {"r": role.value}).scalar_one()
             logins[role] = (staff_id, login_name())
             grant(conn, clock, ADMIN, staff_id, logins[role][1])
+        # Covers and a context note, which the demo does not make: the adviser login covers a colleague (seen
+        # by cover_id), and an adviser of the team manager's team is covered by another (seen through the team).
+        today = conn.execute(text("SELECT current_date")).scalar_one()
+        adviser, manager = logins[Role.ADVISER][0], logins[Role.TEAM_MANAGER][0]
+        office, team = conn.execute(text("SELECT s.office_id, m.team_id FROM staff s, staff m WHERE s.id = :a "
+                                         "AND m.id = :m"), {"a": adviser, "m": manager}).one()
+        others = conn.execute(text("SELECT id, team_id FROM staff WHERE role = 'adviser' AND office_id = :o AND "
+                                   "id <> :a ORDER BY id"), {"o": office, "a": adviser}).all()
+        held = next(o.id for o in others if o.team_id == team)
+        add_cover(conn, clock, ADMIN, next(o.id for o in others if o.id != held), adviser, today, today + dt.timedelta(30))
+        add_cover(conn, clock, ADMIN, held, next(o.id for o in others if o.id != held), today, today + dt.timedelta(9))
+        set_note(conn, clock, ADMIN, office, "calendar-month", "2026-04", "A large employer closed.", None)
     yield url, engine, clock, logins
     engine.dispose()
     pg_server.drop(name)
@@ -91,21 +154,29 @@ def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
         actor = actor_for(conn, staff_id, today)
         expected = app_counts(conn, actor)
         everything = app_counts(conn, ADMIN)
+        may_write = app_counts(conn, actor, writes=True)
     with raw(url, login) as session:
         got = db_counts(session)
-        # What it may update is the same rows: a no-op UPDATE of every row of each table, rolled back.
+        # What it may update: a no-op UPDATE of every row of each table it may write, rolled back.
         updated = {}
         with pytest.raises(Rollback), session.transaction():
             for name in set(rls_tables()) - set(SUMMARY_SCOPE):
-                column = "version" if name in ("claim", "customer") else "claim_id"
-                updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
+                if rls_tables()[name][role].write is not None:
+                    column = NOOP.get(name, "claim_id")
+                    updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
             raise Rollback
     assert got == expected
-    assert updated == {n: v for n, v in expected.items() if n not in SUMMARY_SCOPE}
-    # The summaries are read-only to every login: kept by the owner's upkeep function and imports.
-    for name in SUMMARY_SCOPE:
-        with raw(url, login) as session, pytest.raises(psycopg.errors.InsufficientPrivilege):
-            session.execute(f'UPDATE "{name}" SET n = n' if name == "cohort_start" else f'DELETE FROM "{name}"')
+    assert updated == {n: v for n, v in may_write.items() if n not in SUMMARY_SCOPE}
+    # What it only reads, it may not change at all: the summaries (kept by the owner's upkeep function and
+    # imports), and for an adviser the conference records, cover and notes; shared tables but for team leaders.
+    for name in SQLModel.metadata.tables:
+        if privileges(name, role) == "SELECT":
+            column = NOOP.get(name) or next(iter(SQLModel.metadata.tables[name].c)).name
+            with raw(url, login) as session, pytest.raises(psycopg.errors.InsufficientPrivilege):
+                session.execute(f'UPDATE "{name}" SET {column} = {column}')
+    # The demo office gives every table rows to see (a rule that hid everything would pass the counts).
+    assert all(got[n] > 0 for n in ("claim", "cover", "context_note", "staff")), got
+    assert role is Role.ADVISER or got["conference"] > 0, got
     assert 0 < got["claim"] < everything["claim"] or role is Role.TEAM_LEADER
 
 
@@ -191,18 +262,25 @@ def test_only_the_owner_copies_or_backs_up_a_shared_database(demo, tmp_path, cap
 def test_every_claim_level_table_is_forced_under_the_generated_policies(demo):
     """The tables under row-level security are derived from the models (any table keyed by a claim joins them),
     and the database holds exactly the policies store/policies.py generates, forced for the owner too."""
-    from caseload.store.policies import GROUP_ROLES, claim_keyed_tables
+    from caseload.store.policies import GROUP_ROLES, claim_keyed_tables, policy_names
 
     url, engine, _clock, _logins = demo
     keyed = {n for n, t in schema.SQLModel.metadata.tables.items() if "claim_id" in t.c}
-    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == {"claim", "customer", *claim_keyed_tables(), *SUMMARY_SCOPE}
+    shared = {"schema_info", "office", "team", "import_batch", "setting", "cohort_segment", "summary_info"}
+    assert keyed <= set(claim_keyed_tables()) and set(rls_tables()) == set(SQLModel.metadata.tables) - shared
     with engine.connect() as conn:
         forced = dict(conn.execute(text("SELECT relname, relrowsecurity AND relforcerowsecurity FROM pg_class "
                                         "WHERE relnamespace = current_schema()::regnamespace AND relkind = 'r'")).all())
         policies = {(t, p) for t, p in conn.execute(text("SELECT tablename, policyname FROM pg_policies "
                                                          "WHERE schemaname = current_schema()"))}
+        grants = {(t, g, p) for t, g, p in conn.execute(text(
+            "SELECT table_name, grantee, privilege_type FROM information_schema.role_table_grants "
+            "WHERE table_schema = current_schema() AND grantee LIKE 'caseload\\_%'"))}
     assert {t for t, on in forced.items() if on} == set(rls_tables())
-    assert policies == {(t, p) for t in rls_tables() for p in ("caseload_owner", *GROUP_ROLES.values())}
+    assert policies == {(t, p) for t, rules in rls_tables().items() for p in policy_names(rules)}
+    # Each group holds exactly the privileges its rules give (a table it only reads: SELECT alone).
+    assert grants == {(t, GROUP_ROLES[r], p) for t in SQLModel.metadata.tables for r in GROUP_ROLES
+                      for p in privileges(t, r).split(", ")}
 
 
 def test_an_adviser_login_keeps_another_teams_summary_row_right(demo):

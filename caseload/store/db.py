@@ -263,11 +263,21 @@ def _to_version_6(conn: Connection) -> None:
         install(conn)
 
 
+def _to_version_7(conn: Connection) -> None:
+    """Version 7: on PostgreSQL, row-level security on conferences, their action reviews, cover, context notes
+    and the staff list, and each group role granted only what its rules let it write (store/policies.py).
+    Nothing changes on SQLite."""
+    if conn.dialect.name == "postgresql":
+        from caseload.store.policies import install
+
+        install(conn)
+
+
 # Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
 # as they stood then (V1_TABLES); every later table arrives through its migration, and every
 # later column through an ALTER TABLE (see _create_tables).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4,
-                                                   5: _to_version_5, 6: _to_version_6}
+                                                   5: _to_version_5, 6: _to_version_6, 7: _to_version_7}
 
 
 def schema_version(conn: Connection) -> int:

@@ -10,6 +10,8 @@ Nothing here runs on SQLite.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
@@ -22,17 +24,105 @@ GROUP_ROLES: dict[Role, str] = {
     Role.TEAM_LEADER: "caseload_team_leader",
 }
 
-# Tables the group roles may read and add to, never change: the audit is append-only in the database itself.
+# The owner (who runs migrations, imports and the summaries' upkeep) writes everything. Each group role gets, table
+# by table, SELECT only unless a rule below lets it write: a table added to the models is read-only to the logins
+# until someone decides otherwise. The audit is append-only in the database itself.
 APPEND_ONLY = ("audit",)
-# Tables only the owner writes (migrations); the summaries are kept by the owner's upkeep function
-# (store/summary.py) and imports, which the owner runs.
-SUMMARY_SCOPE: dict[str, dict[Role, str]] = {
-    name: {Role.ADVISER: "team_key = (SELECT caseload_my_team(current_user::text))",
-           Role.TEAM_MANAGER: "team_key = (SELECT caseload_my_team(current_user::text))",
-           Role.TEAM_LEADER: "office_key = (SELECT caseload_my_office(current_user::text))"}
+WRITE_ALL = "SELECT, INSERT, UPDATE, DELETE"
+# Tables outside row-level security (shared reference data, the same for everyone in the database) that a group
+# writes: team leaders keep the office's teams and shared settings (store/staff.py, store/settings.py).
+SHARED_WRITES: dict[str, dict[Role, str]] = {
+    "setting": {Role.TEAM_LEADER: WRITE_ALL},
+    "team": {Role.TEAM_LEADER: "SELECT, INSERT"},
+    "office": {Role.TEAM_LEADER: "SELECT, INSERT"},
+}
+
+# The acting login's attributes (SECURITY DEFINER helpers below), each in a scalar subquery: evaluated once per
+# statement (an InitPlan), so the comparison is a plain parameter the planner can use an index for.
+ME, MY_TEAM, MY_OFFICE = (f"(SELECT {f}(current_user::text))" for f in
+                          ("caseload_my_id", "caseload_my_team", "caseload_my_office"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a group role may do with a table's rows: read those meeting `read`; write (insert, update, delete)
+    those meeting `write` (None: read only, and the role is granted SELECT alone)."""
+
+    read: str
+    write: str | None = None
+    append: str | None = None  # the check on rows it adds to a table it may only add to (the audit)
+
+
+def both(condition: str) -> Rule:
+    return Rule(condition, condition)
+
+
+SUMMARY_SCOPE: dict[str, dict[Role, Rule]] = {
+    name: {Role.ADVISER: Rule(f"team_key = {MY_TEAM}"), Role.TEAM_MANAGER: Rule(f"team_key = {MY_TEAM}"),
+           Role.TEAM_LEADER: Rule(f"office_key = {MY_OFFICE}")}
     for name in ("cohort_summary", "cohort_summary_team", "cohort_start")
 }
-READ_ONLY = ("schema_info", *SUMMARY_SCOPE)
+
+
+def _held_in_scope(table: str, column: str, role: Role) -> str:
+    """The row's `column` names a member of staff in the role's scope: store/conference/rules.py's `runs` (the
+    adviser's team manager, their office's team leader), store/reassign.py's covers."""
+    where = f"s.team_id = {MY_TEAM}" if role is Role.TEAM_MANAGER else f"s.office_id = {MY_OFFICE}"
+    return f'EXISTS (SELECT 1 FROM staff s WHERE s.id = "{table}".{column} AND {where})'
+
+
+def _numeric_id(column: str) -> str:
+    """An audit row's entity_id as the integer id it names (text in the audit), so the lookup uses the key."""
+    return f"CASE WHEN {column} ~ '^[0-9]+$' THEN {column}::bigint END"
+
+
+def _audit_rules() -> dict[Role, Rule]:
+    """store/audit.py's read_audit as policies: a team leader reads all of it; a team manager what their team's
+    staff did, what was done to them, and everything about the claims they see (about_claims); an adviser what
+    they did, and everything about the claims they see (a stale edit names who changed the record). Every login
+    adds rows in its own name only (the trigger below stamps it)."""
+    about = ['(entity = \'claim\' AND EXISTS (SELECT 1 FROM claim k WHERE k.id = "audit".entity_id))',
+             '(entity = \'customer\' AND EXISTS (SELECT 1 FROM claim k WHERE k.customer_id = "audit".entity_id))']
+    key = _numeric_id('"audit".entity_id')
+    about += [f"(entity = '{t}' AND EXISTS (SELECT 1 FROM {t} x WHERE x.id = {key}))"
+              for t in ("note", "contact", "action", "conference_item")]
+    team = f"s.team_id = {MY_TEAM}"
+    mine = f"actor = {ME}"
+    return {
+        Role.ADVISER: Rule(f"({mine} OR {' OR '.join(about)})", append=mine),
+        Role.TEAM_MANAGER: Rule(
+            f'(EXISTS (SELECT 1 FROM staff s WHERE s.id = "audit".actor AND {team}) OR (entity = \'staff\' AND '
+            f'EXISTS (SELECT 1 FROM staff s WHERE s.id = "audit".entity_id AND {team})) OR {" OR ".join(about)})',
+            append=mine),
+        Role.TEAM_LEADER: Rule("true", append=mine),
+    }
+
+
+def _staff_rules() -> dict[str, dict[Role, Rule]]:
+    """Conferences, their action reviews, cover, context notes and the staff list: store/conference/rules.py,
+    store/reassign.py, store/notes.py and store/staff.py, as policies."""
+    managers = (Role.TEAM_MANAGER, Role.TEAM_LEADER)
+    item = 'EXISTS (SELECT 1 FROM conference_item i WHERE i.id = "conference_action_review".conference_item_id)'
+    out: dict[str, dict[Role, Rule]] = {
+        # An adviser reads their own conferences; their team manager and office's team leader run them.
+        "conference": {Role.ADVISER: Rule(f"adviser_id = {ME}"),
+                       **{r: both(_held_in_scope("conference", "adviser_id", r)) for r in managers}},
+        "conference_action_review": {Role.ADVISER: Rule(item), **{r: both(item) for r in managers}},
+        # Covers of the caseloads in scope, and those the login gives; arranged by managers only.
+        "cover": {Role.ADVISER: Rule(f"(adviser_id = {ME} OR cover_id = {ME})"),
+                  **{r: Rule(f"({_held_in_scope('cover', 'adviser_id', r)} OR cover_id = {ME})",
+                             _held_in_scope("cover", "adviser_id", r)) for r in managers}},
+        # Read by the office's staff, written by its team managers and team leaders.
+        "context_note": {Role.ADVISER: Rule(f"office_id = {MY_OFFICE}"),
+                         **{r: both(f"office_id = {MY_OFFICE}") for r in managers}},
+        "audit": _audit_rules(),
+        # Everyone reads their office's staff (names on ratings, actions and conferences; a colleague to cover);
+        # team leaders add, move and re-role them. Logins themselves are the owner's (store/logins.py).
+        "staff": {Role.ADVISER: Rule(f"(office_id = {MY_OFFICE} OR id = {ME})"),
+                  Role.TEAM_MANAGER: Rule(f"(office_id = {MY_OFFICE} OR id = {ME})"),
+                  Role.TEAM_LEADER: Rule(f"(office_id = {MY_OFFICE} OR id = {ME})", f"office_id = {MY_OFFICE}")},
+    }
+    return out
 
 
 def group_role(role: Role | str) -> str:
@@ -46,17 +136,23 @@ def statements() -> list[str]:
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN CREATE ROLE {name} NOLOGIN; END IF;
 END $$""" for name in GROUP_ROLES.values()]
     out.append(f"GRANT USAGE ON SCHEMA {_schema()} TO {groups}")
+    rules = rls_tables()
     for table in sorted(SQLModel.metadata.tables):
-        if table in APPEND_ONLY:
-            privileges = "SELECT, INSERT"
-        elif table in READ_ONLY:
-            privileges = "SELECT"
-        else:
-            privileges = "SELECT, INSERT, UPDATE, DELETE"
         out.append(f'REVOKE ALL ON "{table}" FROM {groups}')
-        out.append(f'GRANT {privileges} ON "{table}" TO {groups}')
+        for role, group in GROUP_ROLES.items():
+            out.append(f'GRANT {privileges(table, role, rules)} ON "{table}" TO {group}')
     out.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {_schema()} TO {groups}")
     return out
+
+
+def privileges(table: str, role: Role, rules: dict[str, dict[Role, Rule]] | None = None) -> str:
+    """What `role`'s group is granted on `table`: its row rules decide, else SHARED_WRITES, else SELECT."""
+    if table in APPEND_ONLY:
+        return "SELECT, INSERT"
+    rule = (rls_tables() if rules is None else rules).get(table, {}).get(role)
+    if rule is not None:
+        return WRITE_ALL if rule.write is not None else "SELECT"
+    return SHARED_WRITES.get(table, {}).get(role, "SELECT")
 
 
 # The actor attributes CLAIM_SCOPE compares with, as functions of a login: SECURITY DEFINER, so they read the
@@ -75,8 +171,7 @@ COVERED = ("caseload_covered", "SETOF text",
 def claim_predicate(role: Role) -> str:
     """The SQL a claim row must satisfy for `role`'s group: CLAIM_SCOPE, plus the caseloads covered today."""
     column, attribute = CLAIM_SCOPE[role]
-    # Each helper in a scalar subquery: evaluated once per statement (an InitPlan), so the comparison is a plain
-    # parameter the planner can use an index for, not a function called on every row.
+    # Each helper in a scalar subquery (ME, MY_TEAM, MY_OFFICE), not a function called on every row.
     return (f"({column} = (SELECT {HELPERS[attribute][0]}(current_user::text)) "
             f"OR adviser_id IN (SELECT {COVERED[0]}(current_user::text)))")
 
@@ -91,17 +186,32 @@ def claim_keyed_tables() -> list[str]:
     return sorted(out)
 
 
-def rls_tables() -> dict[str, dict[Role, str]]:
-    """Each table under row-level security and, per group role, the condition on its rows (reads and writes)."""
+def rls_tables() -> dict[str, dict[Role, Rule]]:
+    """Each table under row-level security and, per group role, the rule for its rows."""
     # claim's own policy applies inside the subqueries. Correlated EXISTS, not IN (SELECT ...): IN was planned
     # as one hashed subplan over every visible claim, a scan of the whole claim table per statement (the OR
     # in claim's policy rules out its indexes) -- 10 ms at 100,000 claims on a page of 50 rows; EXISTS probes
     # claim's primary key (or its customer index) for just the rows the statement reaches.
-    out: dict[str, dict[Role, str]] = {"claim": {r: claim_predicate(r) for r in GROUP_ROLES}}
-    out["customer"] = {r: 'EXISTS (SELECT 1 FROM claim k WHERE k.customer_id = "customer".id)' for r in GROUP_ROLES}
+    out: dict[str, dict[Role, Rule]] = {"claim": {r: both(claim_predicate(r)) for r in GROUP_ROLES}}
+    out["customer"] = {r: both('EXISTS (SELECT 1 FROM claim k WHERE k.customer_id = "customer".id)')
+                       for r in GROUP_ROLES}
     for name in claim_keyed_tables():
-        out[name] = {r: f'EXISTS (SELECT 1 FROM claim k WHERE k.id = "{name}".claim_id)' for r in GROUP_ROLES}
+        seen = f'EXISTS (SELECT 1 FROM claim k WHERE k.id = "{name}".claim_id)'
+        out[name] = {r: both(seen) for r in GROUP_ROLES}
+    # A conference's items are written by whoever runs it, never by the adviser (store/conference/rules.py).
+    out["conference_item"][Role.ADVISER] = Rule(out["conference_item"][Role.ADVISER].read)
     out.update(SUMMARY_SCOPE)
+    out.update(_staff_rules())
+    return out
+
+
+def policy_names(rules: dict[Role, Rule]) -> list[str]:
+    """The policies a table under row-level security carries (the owner's, then one or two per group role)."""
+    out = ["caseload_owner"]
+    for role, rule in rules.items():
+        out.append(GROUP_ROLES[role])
+        if rule.append is not None or rule.write is not None and rule.write != rule.read:
+            out.append(f"{GROUP_ROLES[role]}_write")
     return out
 
 
@@ -138,10 +248,21 @@ END $f$""")
         # The owner (who runs migrations and imports) sees and writes every row.
         out.append(f'DROP POLICY IF EXISTS caseload_owner ON "{table}"')
         out.append(f'CREATE POLICY caseload_owner ON "{table}" TO CURRENT_USER USING (true) WITH CHECK (true)')
-        for role, condition in per_role.items():
+        for role, rule in per_role.items():
             group = GROUP_ROLES[role]
-            out.append(f'DROP POLICY IF EXISTS {group} ON "{table}"')
-            out.append(f'CREATE POLICY {group} ON "{table}" TO {group} USING ({condition}) WITH CHECK ({condition})')
+            for name in (group, f"{group}_write"):
+                out.append(f'DROP POLICY IF EXISTS {name} ON "{table}"')
+            if rule.write == rule.read:
+                out.append(f'CREATE POLICY {group} ON "{table}" TO {group} USING ({rule.read}) WITH CHECK ({rule.read})')
+                continue
+            # Reads wider than writes (or none): a SELECT policy, and one for every command over the writable rows
+            # (PostgreSQL ORs the permissive policies of a command: a row is read if either allows it).
+            out.append(f'CREATE POLICY {group} ON "{table}" FOR SELECT TO {group} USING ({rule.read})')
+            if rule.append is not None:
+                out.append(f'CREATE POLICY {group}_write ON "{table}" FOR INSERT TO {group} WITH CHECK ({rule.append})')
+            if rule.write is not None:
+                out.append(f'CREATE POLICY {group}_write ON "{table}" TO {group} USING ({rule.write}) '
+                           f'WITH CHECK ({rule.write})')
     return out
 
 

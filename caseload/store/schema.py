@@ -505,4 +505,6 @@ UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
 # the group roles, their grants and row-level security (store/policies.py).
 V6_COLUMNS = (("staff", "login"),)
 
-SCHEMA_VERSION = 6
+# Version 7: on PostgreSQL only, row-level security on the conference, cover, context-note and staff tables and
+# per-role grants (store/policies.py); the tables and columns are version 6's.
+SCHEMA_VERSION = 7
