@@ -341,3 +341,66 @@ def test_an_adviser_login_keeps_another_teams_summary_row_right(demo):
             assert got.rows == shown.rows
         finally:
             as_them.dispose()
+
+
+@pytest.mark.parametrize("query", [dict(attribution="current"), dict(milestones=(39,))], ids=["current", "39-weeks"])
+@pytest.mark.parametrize("role", [Role.TEAM_MANAGER, Role.TEAM_LEADER])
+def test_a_roll_up_counted_from_the_claims_is_the_same_as_each_login(demo, role, query):
+    """Off-flow by the current holder, or at a milestone the summaries do not keep, is counted from the claims
+    themselves: as each manager's login it gives the figures the app shows that person (an adviser's login is
+    told why it gets none: the next test)."""
+    from caseload.store.offflow import OffflowQuery, offflow
+    from test_logins import as_login
+
+    url, engine, clock, logins = demo
+    staff_id, login = logins[role]
+    q = OffflowQuery(group_by="team", **query)
+    with engine.connect() as conn:
+        actor = actor_for(conn, staff_id, conn.execute(text("SELECT current_date")).scalar_one())
+        shown = offflow(conn, actor, q)
+    as_them = open_database(as_login(url, login), clock)
+    try:
+        with as_them.connect() as conn:
+            got = offflow(conn, actor, q)
+    finally:
+        as_them.dispose()
+    assert got.rows == shown.rows and shown.rows
+
+
+def test_an_adviser_login_sees_its_teams_totals_and_is_told_where_team_figures_need_every_claim(demo):
+    """An adviser's login reads only their own claims. The home screen's team totals come from the owner's
+    function and equal what the app shows the adviser on the owner's connection; figures counted from every
+    claim of the team (fairness, time-to-off-flow curves, a roll-up the kept totals cannot answer) are refused
+    with the reason, never shown short of the colleagues' claims. The team manager's login gets them."""
+    from caseload.store import fairness
+    from caseload.store.errors import AccessDenied
+    from caseload.store.info import office_overview
+    from caseload.store.offflow import OffflowQuery, offflow
+    from caseload.store.survival import CurveQuery, curve
+    from test_logins import as_login
+
+    url, engine, clock, logins = demo
+    for role in (Role.ADVISER, Role.TEAM_MANAGER):
+        staff_id, login = logins[role]
+        with engine.connect() as conn:
+            actor = actor_for(conn, staff_id, conn.execute(text("SELECT current_date")).scalar_one())
+            as_at = conn.execute(text("SELECT max(as_at) FROM import_batch")).scalar_one()
+            shown = office_overview(conn, actor, as_at)
+        as_them = open_database(as_login(url, login), clock)
+        try:
+            with as_them.connect() as conn:
+                assert office_overview(conn, actor, as_at) == shown
+                own = sum(a.caseload for t in shown for a in t.advisers)
+                assert shown[0].caseload > own or role is Role.TEAM_MANAGER  # colleagues' claims are counted
+                checks = (lambda: fairness.attention(conn, actor, fairness.FairnessQuery(by="team")),
+                          lambda: curve(conn, actor, CurveQuery()),
+                          lambda: offflow(conn, actor, OffflowQuery(group_by="team", attribution="current")))
+                for check in checks:
+                    if role is Role.ADVISER:
+                        with pytest.raises(AccessDenied, match="an adviser's login reads their own claims only"):
+                            check()
+                    else:
+                        check()
+                assert offflow(conn, actor, OffflowQuery(group_by="team")).rows  # the kept totals still answer
+        finally:
+            as_them.dispose()

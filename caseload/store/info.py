@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, or_, select, text
 
 from caseload.measures.clock import APPROACHING_DAYS, MILESTONES, next_milestone
 from caseload.store import schema
 from caseload.store.access import Actor, Role
 from caseload.store.db import schema_version
+from caseload.store.logins import reads_only_own_claims
+from caseload.store.policies import TEAM_OPEN
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,13 @@ def office_overview(conn: Connection, actor: Actor, as_at: dt.date, window: int 
                 t.setdefault("others", []).append(r)
                 continue
             t["advisers"].append(AdviserSummary(r.id, r.name, r.team, int(r.caseload), int(r.approaching)))
+    if reads_only_own_claims(conn, actor) and actor.team_id in teams:
+        # An adviser's login reads only their own claims: the team's totals come from the owner's function.
+        caseload, approaching = conn.execute(
+            text(f"SELECT caseload, approaching FROM {TEAM_OPEN[0]}(:day, :window, :weeks)"),
+            {"day": schema.day_number(as_at), "window": window, "weeks": list(MILESTONES)}).one()
+        return [TeamSummary(t["id"], t["name"], t["office"], int(caseload), int(approaching), tuple(t["advisers"]))
+                for t in teams.values()]
     out = []
     for t in teams.values():
         others = t.pop("others", [])

@@ -46,6 +46,24 @@ def is_owner(conn: Connection) -> bool:
     return bool(owned)
 
 
+# Figures an adviser's login cannot count for itself: their team's, from claims row-level security hides from them.
+TEAM_FIGURES_FROM_CLAIMS = (
+    "on a shared database an adviser's login reads their own claims only, so team figures counted from every "
+    "claim of the team are for the team manager and team leader. The team view's standard figures (on-flow "
+    "attribution at 13, 26, 52 and 65 weeks, on the latest import) come from the kept team totals and are shown.")
+
+
+def reads_only_own_claims(conn: Connection, actor: Actor) -> bool:
+    """Whether row-level security limits this connection to the acting adviser's own claims (a PostgreSQL
+    login of an adviser), so a team aggregate counted from the claims would silently leave colleagues' out."""
+    if actor.role is not Role.ADVISER or not is_postgresql(conn):
+        return False
+    owner = conn.info.get("caseload_is_owner")  # the same login for the life of the pooled connection
+    if owner is None:
+        owner = conn.info["caseload_is_owner"] = is_owner(conn)
+    return not owner
+
+
 def _require_owner(conn: Connection, actor: Actor, doing: str) -> None:
     if not is_postgresql(conn):
         raise StoreError(f"Logins are PostgreSQL's: a SQLite database has none to {doing}. {SQLITE_ONE_PERSON}")
@@ -158,4 +176,4 @@ def connected_actor(engine: Engine, clock: Clock, staff_id: str | None, today: d
     return actor
 
 
-__all__ = ["Role", "SQLITE_ONE_PERSON", "connected_actor", "follow_role", "grant", "is_owner", "revoke"]
+__all__ = ["Role", "SQLITE_ONE_PERSON", "TEAM_FIGURES_FROM_CLAIMS", "connected_actor", "follow_role", "grant", "is_owner", "reads_only_own_claims", "revoke"]

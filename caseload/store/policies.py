@@ -168,6 +168,18 @@ COVERED = ("caseload_covered", "SETOF text",
            "AND ended_at IS NULL AND from_date <= current_date AND to_date >= current_date")
 
 
+# An adviser's home screen shows their team's open caseload and how many are near a milestone, counted over
+# claims their login may not read: this owner's function gives the two numbers for the connected login's team
+# (session_user: inside the function current_user is the owner), and nothing else (store/info.py).
+TEAM_OPEN = ("caseload_team_open", "as_at_day integer, window_days integer, weeks integer[]",
+             "TABLE (caseload bigint, approaching bigint)",
+             "SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM unnest(weeks) w "
+             "WHERE c.start_day + 7 * w - as_at_day BETWEEN 0 AND window_days)) "
+             "FROM claim c JOIN staff s ON s.id = c.adviser_id "
+             "WHERE s.team_id = (SELECT team_id FROM staff WHERE login = session_user::text) "
+             "AND c.end_day IS NULL AND c.start_day <= as_at_day")
+
+
 def claim_predicate(role: Role) -> str:
     """The SQL a claim row must satisfy for `role`'s group: CLAIM_SCOPE, plus the caseloads covered today."""
     column, attribute = CLAIM_SCOPE[role]
@@ -222,6 +234,11 @@ def rls_statements() -> list[str]:
                    f"SECURITY DEFINER SET search_path = CURRENT_SCHEMA AS $f$ {sql} $f$")
         out.append(f"REVOKE ALL ON FUNCTION {name}(text) FROM PUBLIC")
         out.append(f"GRANT EXECUTE ON FUNCTION {name}(text) TO {', '.join(GROUP_ROLES.values())}")
+    name, args, returns, sql = TEAM_OPEN
+    out.append(f"CREATE OR REPLACE FUNCTION {name}({args}) RETURNS {returns} LANGUAGE sql STABLE "
+               f"SECURITY DEFINER SET search_path = CURRENT_SCHEMA AS $f$ {sql} $f$")
+    out.append(f"REVOKE ALL ON FUNCTION {name}(integer, integer, integer[]) FROM PUBLIC")
+    out.append(f"GRANT EXECUTE ON FUNCTION {name}(integer, integer, integer[]) TO {GROUP_ROLES[Role.ADVISER]}")
     # Summary upkeep runs as the owner (store/summary.py's upkeep_function_sql); callable by the group roles.
     from caseload.store.summary import UPKEEP_FUNCTION, upkeep_function_sql
     out.append(upkeep_function_sql())
