@@ -139,3 +139,45 @@ async def test_a_team_manager_walks_the_app_on_postgresql(pg_db, tmp_path, own_l
             assert adviser.name in title(app)
     finally:
         app.engine.dispose()
+
+
+async def test_an_adviser_works_their_caseload_as_their_own_login(pg_db, tmp_path) -> None:
+    """An adviser opens the app with their own login (row-level security on every read and write): their
+    caseload as the store gives it, a customer's record, a RAG rating saved, rated and audited in their name."""
+    url = pg_db()
+    engine = open_database(url, FixedClock.on(demo_dates(1)[1]))
+    office = build_demo(engine, seed=1, rows=ROWS)
+    clock, manager = office.clock, office.first_manager
+    _, _, (team,) = overview(url, manager, clock)
+    adviser = team.advisers[0]
+    expected = claims(url, adviser.id, adviser.id, clock)
+    login = login_name()
+    with write(engine) as conn:
+        grant(conn, clock, ADMIN, adviser.id, login)
+    engine.dispose()
+    app = create_app(as_login(url, login), None, clock, config_dir=tmp_path / "config", theme="textual-dark")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, CaseloadScreen) and adviser.name in title(app)
+            table = app.screen.query_one("#caseload", KeyedTable)
+            assert table.row_keys == [c.claim_id for c in expected] and expected
+            claim = expected[0]
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, CustomerScreen) and app.screen.claim_id == claim.claim_id
+            new = "R" if claim.rag != "R" else "G"
+            await pilot.press("g")
+            await settle(pilot)
+            assert isinstance(app.screen, RagDialog)
+            await pilot.press(new.lower(), "tab", *keys_for("Rent arrears first"), "enter")
+            await settle(pilot)
+            assert shown(app.screen.query_one("#customer-message", Static)) == "RAG rating saved."
+    finally:
+        app.engine.dispose()
+    saved = query_db(url, "SELECT rating, reason, set_by FROM rag_rating WHERE claim_id = :c ORDER BY id DESC "
+                          "LIMIT 1", c=claim.claim_id)
+    assert [tuple(r) for r in saved] == [(new, "Rent arrears first", adviser.id)]
+    audited = query_db(url, "SELECT actor FROM audit WHERE action = 'rag' AND entity_id = :c ORDER BY id DESC LIMIT 1",
+                       c=claim.claim_id)
+    assert [r[0] for r in audited] == [adviser.id]
