@@ -147,3 +147,29 @@ def test_db_info_says_who_is_connected_on_postgresql(office, capsys):
     assert cli("db", "info", "--db", as_login(office, login)) == 0
     out = capsys.readouterr().out
     assert f"connected as:   {login}\n" in out
+
+
+def test_a_team_leaders_login_keeps_its_office_staff_and_leaves_logins_to_the_owner(office, capsys):
+    """A team leader's login adds, moves and re-roles the office's staff (row-level security lets it write its
+    office's staff rows); a person with a login is re-roled by the owner only, since the login's group role
+    follows in the same transaction: refused with the command to run, and nothing written."""
+    engine = open_database(office, CLOCK)
+    with engine.connect() as conn:
+        name = conn.execute(text("SELECT o.name FROM office o JOIN team t ON t.office_id = o.id")).scalar_one()
+    assert cli("staff", "add", "L1", "--name", "Lena Ortiz", "--role", "team_leader", "--office", name,
+               "--db", office) == 0
+    leader, adviser = login_name(), login_name()
+    assert cli("staff", "grant", "L1", "--login", leader, "--db", office) == 0
+    assert cli("staff", "grant", "A1", "--login", adviser, "--db", office) == 0
+    theirs = as_login(office, leader)
+    capsys.readouterr()
+    assert cli("staff", "add", "A2", "--name", "Ben Okafor", "--role", "adviser", "--team", "North", "--db", theirs) == 0
+    assert cli("staff", "set-role", "A2", "team_manager", "--db", theirs) == 0
+    assert cli("staff", "set-role", "A1", "team_manager", "--db", theirs) == 1
+    err = capsys.readouterr().err
+    assert "owner" in err and "caseload staff set-role A1" in err, err
+    with engine.connect() as conn:
+        roles = dict(conn.execute(text("SELECT id, role FROM staff WHERE id IN ('A1', 'A2')")).all())
+    assert roles == {"A1": "adviser", "A2": "team_manager"}
+    assert groups_of(engine, adviser) == ["caseload_adviser"]
+    engine.dispose()

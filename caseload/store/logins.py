@@ -144,6 +144,10 @@ def follow_role(conn: Connection, staff_id: str, role: str) -> None:
     login = conn.execute(select(schema.Staff.__table__.c.login)
                          .where(schema.Staff.__table__.c.id == staff_id)).scalar()
     if login and _role_exists(conn, login):
+        if not is_owner(conn):  # group membership is the owner's to give (store/policies.py)
+            raise AccessDenied(f"{staff_id} connects with their own login ({login}), whose access follows their "
+                               "role, and only the database owner changes a login's access: ask the owner to run "
+                               f"`caseload staff set-role {staff_id} {role}`.")
         _set_membership(conn, login, role)
 
 
