@@ -165,8 +165,20 @@ def test_a_login_reads_exactly_the_apps_scope_in_every_table(demo, role):
                     column = NOOP.get(name, "claim_id")
                     updated[name] = session.execute(f'UPDATE "{name}" SET {column} = {column}').rowcount
             raise Rollback
+        # And delete, each table on its own and rolled back: a delete a foreign key stops (rows still referred to,
+        # as a claim is by its notes) changes nothing and is left out; every table nothing refers to is counted.
+        deleted = {}
+        for name in updated:
+            try:
+                with pytest.raises(Rollback), session.transaction():
+                    deleted[name] = session.execute(f'DELETE FROM "{name}"').rowcount
+                    raise Rollback
+            except psycopg.errors.ForeignKeyViolation:
+                pass
     assert got == expected
     assert updated == {n: v for n, v in may_write.items() if n not in SUMMARY_SCOPE}
+    assert deleted == {n: v for n, v in updated.items() if n in deleted}
+    assert {"note", "contact", "destination", "claim_state"} <= set(deleted), deleted
     # What it only reads, it may not change at all: the summaries (kept by the owner's upkeep function and
     # imports), and for an adviser the conference records, cover and notes; shared tables but for team leaders.
     for name in SQLModel.metadata.tables:
