@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from caseload.clock import Clock
+from caseload.export.files import write_atomic
 from caseload.store.errors import StoreError
 
 DB_HELP = "database URL or SQLite path (default: $CASELOAD_DB, else caseload.sqlite3 in your data directory)"
@@ -109,17 +110,3 @@ def write_csv_and_metadata(output: str, write_csv: Callable, write_metadata: Cal
     print(f"Wrote {what} to {out} and the metadata to {meta_path}.", file=sys.stderr)
 
 
-def write_atomic(path: Path, write: Callable) -> None:
-    """Write beside the target and rename, so a reader never sees half a file."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

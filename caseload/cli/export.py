@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from caseload.cli import conference
-from caseload.cli.common import named_allowed, open_db, period_options, write_atomic, write_csv_and_metadata, write_text
+from caseload.cli.common import named_allowed, open_db, period_options, write_csv_and_metadata, write_text
+from caseload.export.files import export_format, write_offflow
 from caseload.clock import Clock
 from caseload.store.errors import StoreError
 
@@ -76,40 +76,6 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:  # noqa: ANN001
                             help="name customers (team managers, team leaders and the administrator only)")
 
 
-FORMAT_BY_SUFFIX = {".csv": "csv", ".xlsx": "xlsx", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
-
-
-def export_format(output: str, given: str | None, choices: Sequence[str], default: str | None = None) -> str:
-    """The format an export is written in: --format, else the output file's extension, else `default`.
-    A --format that contradicts the extension (CSV text in a file named .xlsx) is refused."""
-    path = Path(output)
-    from_name = FORMAT_BY_SUFFIX.get(path.suffix.lower()) if output != "-" else None
-    if given and from_name and given != from_name:
-        raise StoreError(f"--format {given} does not match the file name {output} ({path.suffix} is "
-                         f"{FORMAT_NAMES[from_name]}): leave out --format, or name the file "
-                         f"{path.with_suffix(_suffix(given)).name}.")
-    fmt = given or from_name or default
-    if fmt is None:
-        raise StoreError(f"Which format? Give --format {'|'.join(choices)}, or an --output file name ending in "
-                         f"{', '.join(_suffix(c) for c in choices)}.")
-    if fmt not in choices:
-        raise StoreError(f"This export is written as {_or([FORMAT_NAMES[c] for c in choices])}, not "
-                         f"{FORMAT_NAMES[fmt]}: name the file {path.with_suffix(_suffix(choices[0])).name} "
-                         f"(or {', '.join(_suffix(c) for c in choices[1:])}).")
-    return fmt
-
-
-FORMAT_NAMES = {"csv": "CSV", "xlsx": "XLSX", "md": "Markdown", "html": "HTML"}
-
-
-def _or(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-
-
-def _suffix(fmt: str) -> str:
-    return next(k for k, v in FORMAT_BY_SUFFIX.items() if v == fmt)
-
-
 def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
     from caseload.export.offflow import metadata, write_csv, write_metadata
     from caseload.measures.cohorts import CohortKind
@@ -141,39 +107,33 @@ def cmd_export_offflow(args: argparse.Namespace, clock: Clock) -> int:
                 cohort=q.cohort, first=q.first, last=q.last, last_n=q.last_n, benefit=q.benefit,
                 attribution=q.attribution, as_at=result.as_at))
     meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
+    if args.output != "-":
+        written = write_offflow(result, meta, Path(args.output), args.format, curve=survival)
+        inside = " and the metadata to " + str(written[1]) if len(written) > 1 else ", with the metadata inside the file"
+        print(f"Wrote {len(result.rows)} rows to {args.output}{inside}.", file=sys.stderr)
+        return 0
     if args.format != "csv":
         # XLSX, Markdown and HTML carry their metadata inside the file, so there is no sidecar.
         if args.format == "xlsx":
             from caseload.export.xlsx import workbook_bytes
 
-            data = workbook_bytes(result, meta)
-            if args.output == "-":
-                if sys.stdout.isatty():
-                    raise StoreError("An XLSX workbook is binary: give --output FILE.xlsx, or redirect "
-                                     "standard output to a file.")
-                sys.stdout.flush()
-                sys.stdout.buffer.write(data)
-                sys.stdout.buffer.flush()
-                return 0
-            # The temporary file is opened as text; the workbook goes to the byte stream beneath it.
-            write_atomic(Path(args.output), lambda f: f.buffer.write(data))
-        else:
-            from caseload.export.html import write_html
-            from caseload.export.markdown import write_markdown
+            if sys.stdout.isatty():
+                raise StoreError("An XLSX workbook is binary: give --output FILE.xlsx, or redirect "
+                                 "standard output to a file.")
+            sys.stdout.flush()
+            sys.stdout.buffer.write(workbook_bytes(result, meta))
+            sys.stdout.buffer.flush()
+            return 0
+        from caseload.export.html import write_html
+        from caseload.export.markdown import write_markdown
 
-            if args.format == "md":
-                write = write_markdown
-            else:
-                def write(result, out, meta):  # noqa: ANN001, ANN202
-                    return write_html(result, out, meta, curve=survival)
-            if args.output == "-":
-                # The markers (✓ ✗) and the HTML's declared charset need UTF-8 whatever the console's code page.
-                if hasattr(sys.stdout, "reconfigure"):
-                    sys.stdout.reconfigure(encoding="utf-8")
-                write(result, sys.stdout, meta)
-                return 0
-            write_atomic(Path(args.output), lambda f: write(result, f, meta))
-        print(f"Wrote {len(result.rows)} rows to {args.output}, with the metadata inside the file.", file=sys.stderr)
+        # The markers (✓ ✗) and the HTML's declared charset need UTF-8 whatever the console's code page.
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")
+        if args.format == "md":
+            write_markdown(result, sys.stdout, meta)
+        else:
+            write_html(result, sys.stdout, meta, curve=survival)
         return 0
     write_csv_and_metadata(args.output, lambda f: write_csv(result, f), lambda f: write_metadata(meta, f),
                            f"{len(result.rows)} rows")
