@@ -313,3 +313,59 @@ async def test_home_v_and_the_palette_open_the_team_view(demo_db, demo, tmp_path
         await settle(pilot)
         assert not isinstance(app.screen, TeamViewScreen)
         assert "Team view" in [c.title for c in app.get_system_commands(app.screen)]
+
+
+async def test_x_exports_what_the_team_view_shows_to_the_format_its_name_gives(make_app, demo, demo_db, tmp_path,
+                                                                              monkeypatch):
+    """x, then enter: the figures on screen (JSA, 12 reporting months, by team) in an XLSX workbook in the
+    current folder, and a line saying where; a name ending in .csv writes CSV and its metadata; an ending that
+    is no format is refused in the dialog, which stays open."""
+    import csv
+    import json
+
+    from openpyxl import load_workbook
+    from textual.widgets import Input
+
+    from caseload.screens.team_view import ExportDialog
+
+    monkeypatch.chdir(tmp_path)
+    _, result = store_rows(demo_db, demo.first_manager, demo.clock, group_by="team",
+                           cohort=CohortKind.REPORTING_MONTH, last_n=12, benefit="JSA")
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_team_view(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)
+        title = plain(app.screen.query_one("#export-title", Static))
+        assert "by team as on screen: JSA, 12 reporting months, milestones 13w, 26w, 52w" in title
+        path = tmp_path / f"offflow-team-jsa-{result.as_at.isoformat()}.xlsx"
+        assert app.screen.query_one(Input).value == str(path)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, TeamViewScreen)
+        said = [n.message for n in app._notifications]  # noqa: SLF001
+        assert said[-1] == f"Wrote {len(result.rows)} rows (XLSX) to {path}."
+        sheet = load_workbook(path).worksheets[0]
+        assert sheet.max_row - 1 >= len(result.rows) > 0
+        # The same, as CSV: typed over the proposed name.
+        await pilot.press("x")
+        await settle(pilot)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"figures.txt", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)  # not a format: said, and the dialog stays
+        assert "CSV" in plain(app.screen.query_one("#export-message", Static))
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*"figures.csv", "enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        with open(tmp_path / "figures.csv", newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == len(result.rows)
+        assert {r["group"] for r in rows} == {r.group for r in result.rows}
+        assert [r["offflows"] for r in rows] == [str(r.offflows) for r in result.rows]
+        meta = json.loads((tmp_path / "figures.csv.meta.json").read_text(encoding="utf-8"))
+        assert "JSA" in json.dumps(meta)
+        assert [n.message for n in app._notifications][-1].endswith("its metadata in figures.csv.meta.json.")  # noqa: SLF001

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
@@ -22,8 +23,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane, TextArea
 
+from caseload.export.files import FORMAT_BY_SUFFIX, FORMAT_NAMES, OFFFLOW_FORMATS, export_format, write_offflow
 from caseload.measures.cohorts import CohortKind, Period
 from caseload.measures.destinations import BENEFITS, Category, destination_name
 from caseload.measures.offflow import OffflowRow
@@ -405,6 +407,77 @@ class NoteDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ExportDialog(ModalScreen["Path | None"]):
+    """Where to write what the screen shows: a file name whose extension picks the format. Enter writes,
+    escape leaves it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export_cancel")]
+    DEFAULT_CSS = """
+    ExportDialog { align: center middle; }
+    #export-box { width: 90%; max-width: 100; height: auto; border: round $accent; background: $surface;
+                  padding: 0 1; }
+    #export-title, #export-hint, #export-message { height: auto; }
+    #export-title { text-style: bold; }
+    #export-hint { color: $text-muted; }
+    #export-message { color: $error; }
+    """
+
+    def __init__(self, title: str, default: Path) -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-box"):
+            yield Static(self.title_text, id="export-title", markup=False)
+            yield Input(str(self.default), id="export-path")
+            yield Static("The file name's ending picks the format: .xlsx, .csv (its metadata beside it in "
+                         ".meta.json), .md or .html. Enter writes it · escape cancels", id="export-hint",
+                         markup=False)
+            yield Static("", id="export-message", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        try:
+            if not text:
+                raise StoreError("Give a file name, ending in .xlsx, .csv, .md or .html.")
+            path = Path(text).expanduser()
+            if path.suffix.lower() not in FORMAT_BY_SUFFIX:
+                raise StoreError(f"{path.name} does not say a format: end the name in .xlsx (XLSX), .csv (CSV), "
+                                 ".md (Markdown) or .html (HTML).")
+            export_format(str(path), None, OFFFLOW_FORMATS)
+        except StoreError as exc:
+            self.query_one("#export-message", Static).update(str(exc))
+            return
+        self.dismiss(path if path.is_absolute() else Path.cwd() / path)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def export_team_view(engine, clock, actor: Actor, query: OffflowQuery, path: Path) -> str:  # noqa: ANN001
+    """Write the off-flow figures the screen shows (its benefit, periods, cohort kind and milestones, at its
+    grouping) to `path`, in the format its name gives; what was written, in a sentence."""
+    from caseload.export.offflow import metadata
+    from caseload.store.offflow import offflow
+
+    fmt = export_format(str(path), None, OFFFLOW_FORMATS)
+    with engine.connect() as conn:
+        result = offflow(conn, actor, query)
+    meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
+    try:
+        written = write_offflow(result, meta, path, fmt)
+    except OSError as exc:
+        raise StoreError(f"Could not write {path}: {exc.strerror or exc}. Choose another folder or name.") from None
+    beside = f", its metadata in {written[1].name}" if len(written) > 1 else ""
+    return f"Wrote {len(result.rows)} rows ({FORMAT_NAMES[fmt]}) to {path}{beside}."
+
+
 # ---------------------------------------------------------------------------------------------
 # The screen
 
@@ -422,7 +495,9 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         "the line below the matrix gives the cell's destinations in full and the office's note on the period.\n\n"
         "Keys: c cohort kind (reporting months, calendar months, quarters); b benefit; p 12 or 24 periods; "
         "e explains the rate under the cursor (the claims in its cohort, which count, and the rule set); "
-        "n writes the office's note on the period (team managers and team leaders); 1 cohorts, 2 trend, "
+        "n writes the office's note on the period (team managers and team leaders); x exports the figures "
+        "as on screen (benefit, periods, cohort kind, milestones, grouping) to a file whose name ends in .xlsx, "
+        ".csv, .md or .html, and says where it went; 1 cohorts, 2 trend, "
         "3 advisers (team managers: caseload, RAG mix, approaching and rates per adviser); f fairness (where "
         "attention goes: contacts by RAG and duration band, Red without a plan, beyond 52, sanctions, equality); "
         "r refreshes.\n\n"
@@ -432,15 +507,16 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         "destinations and its context, never against a league table."
     )
     BINDINGS = [
-        Binding("c", "cohort_kind", "Cohort kind", id="team_view_kind"),
+        Binding("c", "cohort_kind", "Kind", id="team_view_kind"),
         Binding("b", "benefit", "Benefit", id="team_view_benefit"),
         Binding("g", "next_group", "Group", id="team_view_group"),
         Binding("G", "previous_group", "Previous group", show=False, id="team_view_group_back"),
         Binding("p", "periods", "12/24", id="team_view_periods"),
         Binding("e", "explain", "Explain", id="team_view_explain"),
         Binding("n", "note", "Note", id="team_view_note"),
+        Binding("x", "export", "Export", id="team_view_export"),
         Binding("1", "show_tab('cohorts')", "Cohorts", show=False, id="team_view_tab_cohorts"),
-        Binding("2", "show_tab('trend')", "Trend", id="team_view_tab_trend"),
+        Binding("2", "show_tab('trend')", "Trend", show=False, id="team_view_tab_trend"),
         Binding("3", "show_tab('advisers')", "Advisers", show=False, id="team_view_tab_advisers"),
         Binding("r", "refresh", "Refresh", show=False, id="team_view_refresh"),
         Binding("f", "app.fairness", "Fairness", id="team_view_fairness"),
@@ -693,6 +769,32 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
 
     def on_team_view_screen_explained(self, message: Explained) -> None:
         self.app.push_screen(ExplainScreen(message.explanation, message.label))
+
+    def action_export(self) -> None:
+        if self.data is None or self.group is None:
+            return
+        data, group = self.data, self.group
+        query = replace(data.query, group_by=group.group_by)
+        benefit = query.benefit or "all benefits"
+        name = f"offflow-{group.group_by}-{(query.benefit or 'all').lower()}-{data.as_at.isoformat()}.xlsx"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(data.actor, query, path)
+
+        self.app.push_screen(ExportDialog(
+            f"Export the off-flow figures by {group.group_by} as on screen: {benefit}, {len(data.periods)} "
+            f"{KIND_WORDS[data.choice.kind]}, milestones {', '.join(f'{m}w' for m in data.milestones)}",
+            Path.cwd() / name), chosen)
+
+    @work(thread=True, exclusive=True, group="team-view-export")
+    def _export(self, actor: Actor, query: OffflowQuery, path: Path) -> None:
+        try:
+            said = export_team_view(self.caseload.engine, self.caseload.clock, actor, query, path)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, said, timeout=10)
 
     def action_note(self) -> None:
         actor = self.actor
