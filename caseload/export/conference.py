@@ -88,12 +88,12 @@ def _action_state(a: ActionLine) -> str:
     return a.status
 
 
-def _expected(expected: dt.date | None, unknown: bool, note: str | None) -> str:
+def _expected(expected: dt.date | None, unknown: bool, note: str | None, none: str = "") -> str:
     if expected is not None:
         return expected.isoformat()
     if unknown:
         return f"don't know: {_one_line(note)}"
-    return ""
+    return none
 
 
 def _rag_review(item: SummaryItem) -> str:
@@ -238,19 +238,21 @@ def _summary_title(s: ConferenceSummary) -> str:
     return f"Caseload conference summary: {s.adviser_name} ({s.adviser_id}), {s.held_on.isoformat()}"
 
 
-def _status(s: ConferenceSummary) -> str:
-    if s.status == "finished" and s.finished_at is not None:
-        return f"finished {s.finished_at:%Y-%m-%d %H:%M} UTC"
+def summary_status(s: ConferenceSummary) -> str:
+    if s.status == "finished":
+        return f"finished {s.finished_at:%Y-%m-%d %H:%M} UTC" if s.finished_at else "finished"
     return "IN PROGRESS: not finished, so this summary is partial"
 
 
-def _summary_facts(s: ConferenceSummary) -> list[tuple[str, str]]:
+def summary_facts(s: ConferenceSummary) -> list[tuple[str, str]]:
+    """Who and when, as the exports and the summary screen show them."""
     return [("Conference date", s.held_on.isoformat()), ("Adviser", f"{s.adviser_name} ({s.adviser_id})"),
             ("Run by", f"{s.manager_name} ({s.manager_id})"), ("Team", s.team or "none"),
-            ("Status", _status(s)), ("Attended", s.attendees or "not recorded yet")]
+            ("Status", summary_status(s)), ("Attended", s.attendees or "not recorded yet")]
 
 
-def _count_line(s: ConferenceSummary) -> str:
+def count_line(s: ConferenceSummary) -> str:
+    """The counts the table leaves out, in a sentence (without its full stop)."""
     c = s.counts
     extra = f" of {c.items} on the agenda, {c.skipped} skipped" + (f", {c.pending} not reached" if c.pending else "")
     extra += f"; {c.done_actions} earlier action{'s' if c.done_actions != 1 else ''} marked done"
@@ -264,18 +266,18 @@ def _item_heading(it: SummaryItem, named: bool, esc: Any = str) -> str:
     return f"{it.position + 1}. {esc(f'{who} ({state})')}"
 
 
-def _item_lines(it: SummaryItem) -> list[tuple[str, str]]:
+def item_lines(it: SummaryItem, none: str = "") -> list[tuple[str, str]]:
+    """What was recorded for one customer, as the exports and the summary screen show it (`none` for
+    an expected off-flow date neither given nor said to be unknown)."""
     if it.status != "discussed":
         return [("Why on the agenda", it.reasons)]
     lines = [("Done so far", _one_line(it.done_so_far)), ("Plan", _one_line(it.plan)),
-             ("Expected off-flow", _expected(it.expected_offflow, it.expected_offflow_unknown, it.offflow_note)),
+             ("Expected off-flow", _expected(it.expected_offflow, it.expected_offflow_unknown, it.offflow_note, none)),
              ("RAG", _rag_review(it))]
-    if it.new_actions:
-        lines.append(("New actions", "; ".join(_action_text(a) for a in it.new_actions)))
-    if it.done_actions:
-        lines.append(("Earlier actions done", "; ".join(_action_text(a) for a in it.done_actions)))
-    if it.carried_actions:
-        lines.append(("Earlier actions carried", "; ".join(_action_text(a) for a in it.carried_actions)))
+    for label, actions in (("New actions", it.new_actions), ("Earlier actions done", it.done_actions),
+                           ("Earlier actions carried", it.carried_actions)):
+        if actions:
+            lines.append((label, "; ".join(_action_text(a) for a in actions)))
     return lines
 
 
@@ -285,17 +287,17 @@ def write_summary_markdown(summaries: Sequence[ConferenceSummary], out: IO[str],
         if n:
             out.write("\n---\n\n")
         out.write(f"# {md_text(_summary_title(s))}\n\n")
-        for k, v in _summary_facts(s):
+        for k, v in summary_facts(s):
             out.write(f"- **{k}:** {md_text(v)}\n")
         out.write(f"- **Customers shown:** {'by name, customer id and claim id' if named else 'by claim id'}\n")
         out.write(f"- **Generated:** {_stamp(generated_at, generated_by)}\n- **Note:** {INTERNAL}\n\n")
         out.write("| " + " | ".join(label for _, label in COUNTS) + " |\n")
         out.write("|" + "---:|" * len(COUNTS) + "\n")
         out.write("| " + " | ".join(str(getattr(s.counts, k)) for k, _ in COUNTS) + " |\n\n")
-        out.write(_count_line(s) + ".\n")
+        out.write(count_line(s) + ".\n")
         for it in s.items:
             out.write(f"\n## {_item_heading(it, named, md_text)}\n\n")
-            for k, v in _item_lines(it):
+            for k, v in item_lines(it):
                 out.write(f"- **{k}:** {md_text(v)}\n")
     return sum(len(s.items) for s in summaries)
 
@@ -305,7 +307,7 @@ def write_summary_html(summaries: Sequence[ConferenceSummary], out: IO[str], *, 
     parts = []
     for s in summaries:
         parts.append(f'<section class="conference">\n<h1>{_e(_summary_title(s))}</h1>\n')
-        status = _summary_facts(s)
+        status = summary_facts(s)
         if s.status != "finished":
             parts.append('<p><span class="badge">IN PROGRESS</span> not finished: this summary is partial.</p>\n')
         parts.append(_dl(status + [
@@ -313,9 +315,9 @@ def write_summary_html(summaries: Sequence[ConferenceSummary], out: IO[str], *, 
             ("Generated", _stamp(generated_at, generated_by)), ("Note", INTERNAL)]))
         parts.append('<table class="counts"><tr>' + "".join(f"<th>{_e(label)}</th>" for _, label in COUNTS)
                      + "</tr><tr>" + "".join(f"<td>{getattr(s.counts, k)}</td>" for k, _ in COUNTS) + "</tr></table>\n")
-        parts.append(f"<p>{_e(_count_line(s))}.</p>\n")
+        parts.append(f"<p>{_e(count_line(s))}.</p>\n")
         for it in s.items:
-            parts.append(f'<section class="item">\n<h2>{_e(_item_heading(it, named))}</h2>\n{_dl(_item_lines(it))}'
+            parts.append(f'<section class="item">\n<h2>{_e(_item_heading(it, named))}</h2>\n{_dl(item_lines(it))}'
                          "</section>\n")
         parts.append("</section>\n")
     title = _summary_title(summaries[0]) if len(summaries) == 1 else "Caseload conference summaries"

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from caseload.screens.base import UNDO_BINDING, BackScreen, reopen
+from caseload.screens.base import UNDO_BINDING, BackScreen, complete
 from caseload.store.access import Actor
 from caseload.store.customer import MyAction
 from caseload.store.errors import StoreError
@@ -60,11 +60,9 @@ class MyActionsScreen(BackScreen):
             self.actions = actions
 
     class Said(Message):
-        def __init__(self, text: str, reload: bool = False, done: int | None = None) -> None:
+        def __init__(self, text: str) -> None:
             super().__init__()
             self.text = text
-            self.reload = reload
-            self.done = done  # the action just marked done, which u can reopen
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,11 +121,6 @@ class MyActionsScreen(BackScreen):
 
     def on_my_actions_screen_said(self, message: Said) -> None:
         self.query_one("#actions-note", Static).update(message.text)
-        if message.done is not None:
-            self.offer_undo(message.text, reopen(message.done))
-        if message.reload:
-            self._said = message.text
-            self.reload()
 
     @on(DataTable.RowSelected, "#my-actions")
     def _open(self, event: DataTable.RowSelected) -> None:
@@ -139,27 +132,16 @@ class MyActionsScreen(BackScreen):
             self.app.push_screen(CustomerScreen(action.claim_id, order=order))
 
     def action_done(self) -> None:
-        key = self.query_one(ActionsTable).cursor_key
-        action = self.actions.get(key or "")
-        identity = self.caseload.identity
-        if action is None or identity is None:
+        action = self.actions.get(self.query_one(ActionsTable).cursor_key or "")
+        if action is None or self.caseload.identity is None:
             self.query_one("#actions-note", Static).update("⚠ Highlight an action first, then press d.")
             return
-        self.complete(identity.actor, action)
+        self.mark_done(complete(action.action_id, action.version, f"Done: {action.description} ({action.customer})."))
 
-    @work(thread=True, exclusive=True, group="my-actions-write")
-    def complete(self, actor: Actor, action: MyAction) -> None:
-        from caseload.store.db import write
-        from caseload.store.records import complete_action
-
-        try:
-            with write(self.caseload.engine) as conn:
-                complete_action(conn, self.caseload.clock, actor, action.action_id, action.version)
-        except StoreError as exc:
-            self.post_message(self.Said(f"⚠ {exc}", reload=True))
-            return
-        self.post_message(self.Said(f"Done: {action.description} ({action.customer}).", reload=True,
-                                    done=action.action_id))
+    def marked(self, text: str, problem: bool, done: int | None) -> None:
+        self._said = f"⚠ {text}" if problem else text
+        self.query_one("#actions-note", Static).update(self._said)
+        self.reload()
 
     def undone(self) -> None:
         self.reload()

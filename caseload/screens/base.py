@@ -29,6 +29,9 @@ UNDO_BINDING = Binding("u", "undo", "Undo", show=False, id="undo")
 # What undoes a change: (conn, clock, actor) -> the sentence saying what was undone.
 Undo = Callable[[Any, Any, Any], str]
 
+# What marks an action done: (conn, clock, actor) -> (the action's id, the sentence saying so).
+Done = Callable[[Any, Any, Any], tuple[int, str]]
+
 
 class FrameScreen(Screen):
     """A full screen inside the frame. Subclasses give SCREEN_NAME, HELP_TEXT and compose_body()."""
@@ -42,7 +45,43 @@ class FrameScreen(Screen):
             self.text = text
             self.problem = problem
 
+    class Marked(Message):
+        def __init__(self, text: str, problem: bool = False, done: int | None = None) -> None:
+            super().__init__()
+            self.text = text
+            self.problem = problem  # the store refused (its sentence is the text)
+            self.done = done  # the action just marked done, which u can reopen
+
     _undo: tuple[float, Undo] | None = None
+
+    def mark_done(self, done: Done, actor=None) -> None:  # noqa: ANN001
+        """Mark an action done in a thread worker (as `actor`, or whoever is acting); marked() shows what
+        came of it, and u undoes it."""
+        identity = self.caseload.identity
+        actor = actor or (identity.actor if identity is not None else None)
+        if actor is not None:
+            self._mark_done(actor, done)
+
+    @work(thread=True, exclusive=True, group="mark-done")
+    def _mark_done(self, actor, done: Done) -> None:  # noqa: ANN001
+        from caseload.store.db import write
+
+        app = self.caseload
+        try:
+            with write(app.engine) as conn:
+                action_id, text = done(conn, app.clock, actor)
+        except StoreError as exc:
+            self.post_message(self.Marked(str(exc), problem=True))
+            return
+        self.post_message(self.Marked(text, done=action_id))
+
+    def on_frame_screen_marked(self, message: Marked) -> None:
+        if message.done is not None:
+            self.offer_undo(message.text, reopen(message.done))
+        self.marked(message.text, message.problem, message.done)
+
+    def marked(self, text: str, problem: bool, done: int | None) -> None:
+        """Say that an action was marked done, or why not (the store's sentence), and reload."""
 
     def offer_undo(self, said: str, undo: Undo) -> None:
         """A change made with one key: say so, and let `u` take it back for UNDO_SECONDS."""
@@ -103,6 +142,16 @@ class BackScreen(FrameScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+
+def complete(action_id: int, version: int, said: str) -> Done:
+    """Marking one action done, at the version on screen (a stale one is refused)."""
+    def done(conn, clock, actor) -> tuple[int, str]:  # noqa: ANN001
+        from caseload.store.records import complete_action
+
+        complete_action(conn, clock, actor, action_id, version)
+        return action_id, said
+    return done
 
 
 def reopen(action_id: int) -> Undo:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -20,7 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
-from caseload.screens.base import UNDO_BINDING, FrameScreen, reopen
+from caseload.screens.base import UNDO_BINDING, FrameScreen
 from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import FLAG_WORDS, CaseloadPage, CaseloadQuery, CaseloadRow, CaseloadSummary
@@ -94,13 +95,12 @@ def read_page(engine, actor: Actor, query: CaseloadQuery, today: dt.date) -> Pag
         return PageResult(latest, as_at, caseload(conn, actor, as_at, query, window))
 
 
-def complete_next_action(engine, clock, actor: Actor, claim_id: str) -> tuple[int, str]:  # noqa: ANN001
-    """Mark done the claim's next action (the one the Next action column shows); its id and description."""
-    from caseload.store import records
-    from caseload.store.db import write
+def next_action_done(claim_id: str, customer: str, conn, clock, actor: Actor) -> tuple[int, str]:  # noqa: ANN001
+    """Mark done the claim's next action (the one the Next action column shows); its id and what to say."""
+    from caseload.store.records import complete_next_action_id
 
-    with write(engine) as conn:
-        return records.complete_next_action_id(conn, clock, actor, claim_id)
+    action_id, done = complete_next_action_id(conn, clock, actor, claim_id)
+    return action_id, f"Done: {done} ({customer})."
 
 
 def flag_words(flags: tuple[str, ...]) -> str:
@@ -235,12 +235,6 @@ class CaseloadScreen(FrameScreen):
             super().__init__()
             self.generation = generation
             self.text = text
-
-    class Said(Message):
-        def __init__(self, text: str, done: int | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.done = done  # the action just marked done, which u can reopen
 
     class CoversRead(Message):
         def __init__(self, actor: Actor, covers: list) -> None:  # noqa: ANN001
@@ -390,23 +384,11 @@ class CaseloadScreen(FrameScreen):
         if not row.next_action:
             self.notify(f"{row.customer_name} has no open action: open the record (enter) and press t to add one.")
             return
-        self._complete(self._actor, row)
+        self.mark_done(partial(next_action_done, row.claim_id, row.customer_name), self._actor)
 
-    @work(thread=True, exclusive=True, group="caseload-write")
-    def _complete(self, actor: Actor, row: CaseloadRow) -> None:
-        try:
-            action_id, done = complete_next_action(self.caseload.engine, self.caseload.clock, actor, row.claim_id)
-        except StoreError as exc:
-            self.post_message(self.Said(f"⚠ {exc}"))
-            return
-        self.post_message(self.Said(f"Done: {done} ({row.customer_name}).", done=action_id))
-
-    def on_caseload_screen_said(self, message: Said) -> None:
-        problem = message.text.startswith("⚠")
-        if message.done is not None:
-            self.offer_undo(message.text, reopen(message.done))
-        else:
-            self.notify(message.text.lstrip("⚠ "), severity="warning" if problem else "information")
+    def marked(self, text: str, problem: bool, done: int | None) -> None:
+        if done is None:
+            self.notify(text, severity="warning" if problem else "information")
         self.request(refresh=True)
 
     def undone(self) -> None:

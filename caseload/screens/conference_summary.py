@@ -15,14 +15,17 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from caseload.export.conference import COUNTS, INTERNAL, count_line, item_lines, summary_facts
 from caseload.screens.base import BackScreen
 from caseload.store.access import Actor, Role
 from caseload.store.conference import ConferenceLine, ConferenceSummary, SummaryItem
 from caseload.store.errors import StoreError
-from caseload.widgets.conference_item import action_text, expected_text, one_line, rag_review_text
+from caseload.widgets.conference_item import NONE, one_line
 from caseload.widgets.table import KeyedTable
 
-INTERNAL = "Internal to the team: RAG ratings and plans are not for customers."
+# Where the summary's facts stand in its head (any other fact follows them).
+HEAD = (("Adviser", "Adviser {}"), ("Team", " · team {}"), ("Run by", " · run by {}"),
+        ("Conference date", "\nConference {}"), ("Status", " · {}"), ("Attended", " · attended: {}"))
 
 
 def read_summary(engine, actor: Actor, conference_id: int) -> ConferenceSummary:  # noqa: ANN001
@@ -33,45 +36,23 @@ def read_summary(engine, actor: Actor, conference_id: int) -> ConferenceSummary:
 
 
 def counts_text(s: ConferenceSummary) -> str:
-    c = s.counts
-    return (f"Discussed {c.discussed} · RAG changes {c.rag_changes} · New actions {c.new_actions} · "
-            f"Carried actions {c.carried_actions}")
+    return " · ".join(f"{label} {getattr(s.counts, k)}" for k, label in COUNTS)
 
 
 def counts_detail(s: ConferenceSummary) -> str:
-    c = s.counts
-    pending = f", {c.pending} not reached" if c.pending else ""
-    return (f"{c.discussed} discussed of {c.items} on the agenda, {c.skipped} skipped{pending}; "
-            f"{c.done_actions} earlier action{'s' if c.done_actions != 1 else ''} marked done.")
+    return count_line(s) + "."
 
 
 def head_text(s: ConferenceSummary) -> str:
-    if s.status == "finished":
-        status = f"finished {s.finished_at:%Y-%m-%d %H:%M} UTC" if s.finished_at else "finished"
-    else:
-        status = "IN PROGRESS: not finished, so this summary is partial"
-    return (f"Adviser {s.adviser_name} ({s.adviser_id}) · team {s.team or 'none'} · run by {s.manager_name} "
-            f"({s.manager_id})\nConference {s.held_on.isoformat()} · {status} · attended: "
-            f"{s.attendees or 'not recorded yet'}\n{INTERNAL}")
+    facts = dict(summary_facts(s))
+    head = "".join(form.format(facts.pop(k)) for k, form in HEAD)
+    return head + "".join(f" · {k.lower()}: {v}" for k, v in facts.items()) + f"\n{INTERNAL}"
 
 
 def item_heading(it: SummaryItem) -> str:
     state = {"discussed": "discussed", "skipped": f"skipped: {one_line(it.skip_reason)}",
              "pending": "not reached"}[it.status]
     return f"{it.position + 1}. {it.customer_name or it.customer_id} · claim {it.claim_id} ({state})"
-
-
-def item_lines(it: SummaryItem) -> list[tuple[str, str]]:
-    if it.status != "discussed":
-        return [("Why on the agenda", it.reasons)]
-    lines = [("Done so far", one_line(it.done_so_far)), ("Plan", one_line(it.plan)),
-             ("Expected off-flow", expected_text(it.expected_offflow, it.expected_offflow_unknown, it.offflow_note)),
-             ("RAG", rag_review_text(it.rag_review, it.rag_before, it.rag_after, it.rag_reason, it.status))]
-    for label, actions in (("New actions", it.new_actions), ("Earlier actions done", it.done_actions),
-                           ("Earlier actions carried", it.carried_actions)):
-        if actions:
-            lines.append((label, "; ".join(action_text(a) for a in actions)))
-    return lines
 
 
 def items_text(s: ConferenceSummary) -> Text:
@@ -82,7 +63,7 @@ def items_text(s: ConferenceSummary) -> Text:
         if n:
             text.append("\n\n")
         text.append(item_heading(it), style="bold")
-        for label, value in item_lines(it):
+        for label, value in item_lines(it, NONE):
             text.append(f"\n  {label}: ", style="bold")
             text.append(value)
     return text

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 
 from caseload.measures.destinations import category
 from caseload.measures.destinations import destination_name
-from caseload.screens.base import UNDO_BINDING, BackScreen, reopen, unrate
+from caseload.screens.base import UNDO_BINDING, BackScreen, complete, unrate
 from caseload.screens.caseload import NONE, flag_words
 from caseload.screens.dialogs import (
     ActionDialog,
@@ -230,13 +230,6 @@ class CustomerScreen(BackScreen):
             super().__init__()
             self.claim_id = claim_id
             self.text = text
-
-    class Done(Message):
-        def __init__(self, text: str, problem: bool = False, done: int | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.problem = problem
-            self.done = done  # the action just marked done, which u can reopen
 
     def __init__(self, claim_id: str, order: Sequence[str] = ()) -> None:
         super().__init__()
@@ -463,28 +456,13 @@ class CustomerScreen(BackScreen):
 
     def action_done(self) -> None:
         item = self._open_action("d", "mark it done", "marked done")
-        if item is None or self.caseload.identity is None:
-            return
-        self.complete(self.caseload.identity.actor, item)
+        if item is not None:
+            self.mark_done(complete(item.id, item.version, f"Done: {item.summary}"))
 
-    @work(thread=True, exclusive=True, group="customer-write")
-    def complete(self, actor: Actor, item: Editable) -> None:
-        from caseload.store.db import write
-        from caseload.store.records import complete_action
-
-        try:
-            with write(self.caseload.engine) as conn:
-                complete_action(conn, self.caseload.clock, actor, item.id, item.version)
-        except StoreError as exc:
-            self.post_message(self.Done(str(exc), problem=True))
-            return
-        self.post_message(self.Done(f"Done: {item.summary}", done=item.id))
-
-    def on_customer_screen_done(self, message: Done) -> None:
-        self.say(message.text, problem=message.problem)
-        if message.done is not None:
-            self._cursor_to = f"action:{message.done}"
-            self.offer_undo(message.text, reopen(message.done))
+    def marked(self, text: str, problem: bool, done: int | None) -> None:
+        self.say(text, problem=problem)
+        if done is not None:
+            self._cursor_to = f"action:{done}"
         self.reload()
 
     def undone(self) -> None:
