@@ -98,11 +98,11 @@ async def open_conference(pilot, adviser: str) -> float:  # noqa: ANN001
 
 
 @asynccontextmanager
-async def conference_started(make_app, demo_db: Path, on: dt.date):  # noqa: ANN001, ANN201
+async def conference_started(make_app, demo_db: Path, on: dt.date, size: tuple[int, int] = SIZE):  # noqa: ANN001, ANN201
     """The team manager's app with the conference of the adviser with none this month started on
     `on`: yields (app, pilot, the conference's id)."""
     app = make_app(as_staff=MANAGER)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=size) as pilot:
         await open_conference(pilot, NONE_THIS_MONTH)
         yield app, pilot, conference_on(demo_db, NONE_THIS_MONTH, on)
 
@@ -451,6 +451,29 @@ async def test_finish_records_who_attended_then_the_summary(make_app, demo, demo
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert message(app).startswith("⚠ This conference was finished at ")
+
+
+def visible_text(widget) -> str:  # noqa: ANN001
+    """The words a widget shows on screen, line by line joined (what is cut off is not in it)."""
+    from textual.geometry import Region
+
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(" ".join("".join(seg.text for seg in line).split()) for line in lines).strip()
+
+
+async def test_the_finish_dialog_wraps_its_text_at_80_columns(make_app, demo, demo_db) -> None:
+    """At 80x24 every sentence of the finish dialog is shown whole, wrapped onto as many lines as it needs,
+    never cut at the dialog's edge (issue 17: "they are all sk")."""
+    async with conference_started(make_app, demo_db, demo.clock.today(), size=(80, 24)) as (app, pilot, _cid):
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FinishDialog)
+        labels = [w for w in app.screen.query(".dialog-label")]
+        assert any("they are all skipped with this reason" in str(w.render()) for w in labels)
+        for w in [*labels, app.screen.query_one("#dialog-keys")]:
+            whole = " ".join(str(w.render()).split())
+            assert visible_text(w) == whole, (visible_text(w), whole)
+            assert w.region.right <= app.screen.query_one("#dialog-box").region.right
 
 
 async def test_the_summary_screen_counts_equal_the_stores(make_app, demo, demo_db) -> None:
