@@ -476,6 +476,25 @@ async def test_the_finish_dialog_wraps_its_text_at_80_columns(make_app, demo, de
             assert w.region.right <= app.screen.query_one("#dialog-box").region.right
 
 
+async def test_the_plan_field_grows_with_what_is_typed(make_app, demo, demo_db) -> None:
+    """What has been done and the plan show several lines, and grow as lines are typed (up to a limit, then
+    scroll), so a plan of six steps is read whole without scrolling a four-line box (issue 17)."""
+    async with conference_started(make_app, demo_db, demo.clock.today()) as (app, pilot, _cid):
+        plan = app.screen.query_one("#f-plan", TextArea)
+        before = plan.size.height
+        assert before >= 2
+        plan.focus()
+        steps = [f"Step {i}: call the employer" for i in range(1, 7)]
+        for i, step in enumerate(steps):
+            await pilot.press(*step)
+            if i < len(steps) - 1:
+                await pilot.press("enter")
+        await settle(pilot)
+        assert plan.text == "\n".join(steps)
+        assert plan.size.height >= len(steps) > before
+        assert visible_text(plan).startswith("Step 1")
+
+
 async def test_the_summary_screen_counts_equal_the_stores(make_app, demo, demo_db) -> None:
     adviser = "A0001"
     lines = store(demo_db, demo.clock, MANAGER, lambda conn, actor: conference.list_conferences(conn, actor, adviser))
