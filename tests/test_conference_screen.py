@@ -495,6 +495,23 @@ async def test_the_plan_field_grows_with_what_is_typed(make_app, demo, demo_db) 
         assert visible_text(plan).startswith("Step 1")
 
 
+async def test_the_rag_review_list_opens_above_the_footer(make_app, demo, demo_db) -> None:
+    """The RAG review's list of choices, opened, stays clear of the footer's keys at 80x24 and 120x40."""
+    from textual.widgets import Footer
+
+    for size in ((80, 24), (120, 40)):
+        async with conference_started(make_app, demo_db, demo.clock.today(), size=size) as (app, pilot, _cid):
+            select = app.screen.query_one("#f-rag", Select)
+            select.focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            overlay = select.query_one(SelectOverlay)
+            assert overlay.display and overlay.option_count >= 3
+            footer = app.screen.query_one(Footer)
+            assert overlay.region.bottom <= footer.region.y, (size, overlay.region, footer.region)
+            await pilot.press("escape")
+
+
 async def test_the_summary_screen_counts_equal_the_stores(make_app, demo, demo_db) -> None:
     adviser = "A0001"
     lines = store(demo_db, demo.clock, MANAGER, lambda conn, actor: conference.list_conferences(conn, actor, adviser))
