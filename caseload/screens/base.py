@@ -7,14 +7,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from caseload.store.errors import StoreError
+from caseload.widgets.footer import KeysFooter
 from caseload.widgets.header import FrameHeader
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class FrameScreen(Screen):
         yield FrameHeader(id="frame-header")
         yield Static(self.SCREEN_NAME, id="screen-title", markup=False)
         yield from self.compose_body()
-        yield Footer()
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
