@@ -141,6 +141,20 @@ def test_beyond_52_at_364_and_365_days(office):
     assert (t.beyond_52, t.beyond_no_contact, t.beyond_not_discussed) == (1, 1, 1)
 
 
+def test_a_list_counts_the_whole_scope_and_says_when_it_holds_fewer(office):
+    mgr = run(office, fairness.beyond_52, "M1", by="adviser")
+    assert ([ln.claim_id for ln in mgr.lines], mgr.count) == (["C2"], 1)
+    assert fx.beyond_tables(mgr, named=False)[1].heading == "Beyond 52 weeks: each customer: 1"
+    ben = run(office, fairness.beyond_52, "A2", by="adviser")
+    assert (ben.lines, ben.count) == ([], 1)  # C2 is Asha's: counted in the team, not listed for Ben
+    listed = fx.beyond_tables(ben, named=False)[1]
+    assert listed.heading == "Beyond 52 weeks: each customer: 0 of 1 shown"
+    assert listed.note.endswith("Only the claims you may open are listed.")
+    red = run(office, fairness.red_without_plan, "A2", by="team")  # the team's row only: the count is its sum
+    assert (red.lines, red.count) == ([], 1)
+    assert fx.red_tables(red, named=False)[1].heading == "Red without a plan update for more than 62 days: 0 of 1 shown"
+
+
 # ---------------------------------------------------------------------------------------------
 # Sanctions, referrals, destination quality
 
@@ -150,6 +164,9 @@ def test_referrals_14_days_before_a_milestone_are_flagged_and_15_are_not(office)
     assert [(f.claim_id, f.days_before, f.milestone_weeks) for f in r.referrals] == [("C5", 14, 13)]
     counts = {(c.group, c.is_total): (c.referrals, c.flagged) for c in r.referral_counts}
     assert counts == {("Team B", False): (2, 1), ("Northgate", True): (2, 1)}
+    assert r.flagged_count == 1 and fx.sanction_tables(r, named=False)[2].heading == "Referrals flagged for review: 1"
+    team = run(office, fairness.sanctions, "B1", by="team")  # one row, the whole scope: no total row
+    assert ([c.is_total for c in team.referral_counts], team.flagged_count, len(team.referrals)) == ([False], 1, 1)
 
 
 def test_sanction_share_beside_the_offflow_rate(office):

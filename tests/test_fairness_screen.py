@@ -7,6 +7,8 @@ Expected figures come from the store's own functions on the same database.
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +164,41 @@ async def test_f_on_the_team_view_and_the_palette_open_it(make_app, demo):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FairnessScreen)
+
+
+def on_screen(app) -> str:  # noqa: ANN001
+    """The screen's text as drawn (the screenshot's text), its lines and spaces run together."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).split())
+
+
+def shown_rows(screen: FairnessScreen, key: str, table: KeyedTable) -> int:
+    """The table's rows in sight: its region within its tab's box, less the header."""
+    box = screen.query_one(f"#fairness-{key}")
+    return table.region.intersection(box.region).height - table.header_height - table.scrollbar_size_horizontal
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_red_list_uses_the_tabs_height_and_says_n_of_m_when_cut(make_app, demo, demo_db, size):
+    full = store(demo_db, demo.clock, demo.first_manager, fairness.red_without_plan, by="adviser")
+    adviser, _ = first_adviser(demo_db, demo.clock, demo.first_manager)
+    own = store(demo_db, demo.clock, adviser, fairness.red_without_plan, by="adviser")
+    assert len(full.lines) == full.count > len(own.lines) > 0  # the demo office: a manager sees all, an adviser theirs
+    for who, r in ((demo.first_manager, full), (adviser, own)):
+        app = make_app(as_staff=who)
+        async with app.run_test(size=size) as pilot:
+            screen = await open_fairness(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            listed = screen.query_one("#fx-red-list", KeyedTable)
+            assert listed.row_count == len(r.lines)
+            assert shown_rows(screen, "red", listed) >= min(len(r.lines), 4 if size == (80, 24) else 12), who
+            counts = screen.query_one("#fx-red-counts", KeyedTable)
+            assert shown_rows(screen, "red", counts) >= min(counts.row_count, 4)
+            cut = f"{len(r.lines)} of {r.count} shown" if len(r.lines) < r.count else str(r.count)
+            heading = f"Red without a plan update for more than 62 days: {cut}"
+            drawn = on_screen(app)
+            assert heading in drawn, who
+            assert ("Only the claims you may open are listed." in drawn) == (len(r.lines) < r.count)
 
 
 @pytest.mark.parametrize("key", [k for k, _ in TABS])

@@ -157,6 +157,13 @@ def attention_tables(r: AttentionResult) -> list[Table]:
     ]
 
 
+def listed(heading: str, note: str, shown: int, count: int) -> tuple[str, str]:
+    """A list's heading with its count ("N of M shown" when it holds fewer than the scope counts), and its note."""
+    if shown < count:
+        return f"{heading}: {shown} of {count} shown", f"{note} Only the claims you may open are listed."
+    return f"{heading}: {shown}", note
+
+
 def _count_rows(groups: Sequence[GroupTally], cells: Callable[[Tally], tuple[str, ...]]) -> list[tuple[str, ...]]:
     return [(g.group, *cells(g.total)) for g in groups]
 
@@ -166,14 +173,16 @@ def red_tables(r: CustomerList, named: bool) -> list[Table]:
     lines = [(ln.group, *customer_cells(ln.claim_id, ln.customer_id, ln.customer_name, named), ln.adviser_id,
               _date(ln.red_since), _date(ln.last_plan), _date(ln.plan_update), _n(r.waited(ln)))
              for ln in r.lines]
+    head, note = listed("Red without a plan update for more than 62 days", "Plan update: the later of the day Red "
+                        "was set and the last conference item with a plan. Listed by group, then claim start.",
+                        len(lines), r.count)
     return [
         Table("red-counts", "Red customers, and those without a plan update", ("Group", "Red", "Without a plan"),
               counts, "Red must never mean parked: a Red customer whose plan was last updated more than 62 days "
                       "ago is counted here.", right=(1, 2)),
-        Table("red-list", "Red without a plan update for more than 62 days",
+        Table("red-list", head,
               ("Group", "Claim", "Customer", "Adviser", "Red since", "Last plan", "Plan update", "Waited (days)"),
-              lines, "Plan update: the later of the day Red was set and the last conference item with a plan. "
-                     "Listed by group, then claim start.", right=(7,)),
+              lines, note, right=(7,)),
     ]
 
 
@@ -183,16 +192,17 @@ def beyond_tables(r: CustomerList, named: bool) -> list[Table]:
     lines = [(ln.group, *customer_cells(ln.claim_id, ln.customer_id, ln.customer_name, named), ln.benefit,
               str(ln.weeks), ln.beyond_band, RAG_WORDS.get(ln.rag or "", "not rated"),
               _date(ln.last_contact) or "never", _date(ln.last_conference) or "never") for ln in r.lines]
+    head, note = listed("Beyond 52 weeks: each customer", "Listed by group, then claim start (the longest claims "
+                        "first).", len(lines), r.count)
     return [
         Table("beyond-counts", "Customers beyond 52 weeks, by duration",
               ("Group", "Beyond 52", *(b for b, _, _ in BEYOND_BANDS), f"No contact in {RECENT_DAYS} days",
                f"Not discussed in {RECENT_DAYS} days"), counts,
               "Long-term customers stay in sight: counted by how long they have claimed, with how many have had "
               "no recent contact or conference.", right=(1, 2, 3, 4, 5, 6)),
-        Table("beyond-list", "Beyond 52 weeks: each customer",
+        Table("beyond-list", head,
               ("Group", "Claim", "Customer", "Benefit", "Weeks", "Duration", "RAG", "Last contact",
-               "Last conference"), lines,
-              "Listed by group, then claim start (the longest claims first).", right=(4,)),
+               "Last conference"), lines, note, right=(4,)),
     ]
 
 
@@ -216,6 +226,8 @@ def sanction_tables(r: SanctionsResult, named: bool) -> list[Table]:
     flagged = [(f.group, *customer_cells(f.claim_id, f.customer_id, f.customer_name, named), f.adviser_id,
                 f.referred_on.isoformat(), f"{f.milestone_weeks} weeks on {f.milestone_on.isoformat()}",
                 str(f.days_before)) for f in r.referrals]
+    head, note = listed("Referrals flagged for review", "Listed by group, then referral date. Flagged for a "
+                        "conversation, not a finding.", len(flagged), r.flagged_count)
     return [
         Table("sanctions", "Sanction off-flows beside the off-flow rate",
               ("Group", "Cohort", "Claims", *(f"{w} weeks: rate · sanctions" for w in milestones)), rows,
@@ -225,9 +237,9 @@ def sanction_tables(r: SanctionsResult, named: bool) -> list[Table]:
               ("Group", "Referrals", f"0-{REFERRAL_DAYS} days before a milestone"), counts,
               f"A referral made 0 to {REFERRAL_DAYS} days before a milestone is flagged for review: a sanction then "
               "would count as an off-flow at that milestone.", right=(1, 2)),
-        Table("referrals", "Referrals flagged for review",
-              ("Group", "Claim", "Customer", "Adviser", "Referred", "Milestone", "Days before"), flagged,
-              "Listed by group, then referral date. Flagged for a conversation, not a finding.", right=(6,)),
+        Table("referrals", head,
+              ("Group", "Claim", "Customer", "Adviser", "Referred", "Milestone", "Days before"), flagged, note,
+              right=(6,)),
     ]
 
 

@@ -3,8 +3,8 @@
 Six tabs: attention balance, Red without a plan, beyond 52, sanctions and referrals, equality, and
 destination quality. `w` switches the attention window between 28 and 91 days, `g` the grouping
 (per team, per office, per adviser: as the role allows). Every table is the one the exports print
-(export/fairness.py), with a line under it saying what it means. Groups are in name order, customers
-by group and claim start. The figures are read in a thread worker.
+(export/fairness.py), with a line under it saying what it means; a tab's tables share its height. Groups
+are in name order, customers by group and claim start. The figures are read in a thread worker.
 """
 
 from __future__ import annotations
@@ -30,6 +30,19 @@ from caseload.widgets.table import KeyedTable
 TABS = (("attention", "1 Attention"), ("red", "2 Red without a plan"), ("beyond", "3 Beyond 52"),
         ("sanctions", "4 Sanctions & referrals"), ("equality", "5 Equality"), ("quality", "6 Destination quality"))
 BY_WORDS = {"team": "per team", "office": "per office", "adviser": "per adviser"}
+MIN_HEIGHT = 6  # a table keeps its header and a few rows; when the tab cannot give every table this, it scrolls
+
+
+class FairnessTable(KeyedTable):
+    """1fr of the height its tab leaves, never taller than its rows: a short table takes what it needs and
+    the longer ones share the rest."""
+
+    def fit(self) -> None:
+        need = self.header_height + self.row_count + self.scrollbar_size_horizontal
+        self.styles.max_height, self.styles.min_height = need, min(need, MIN_HEIGHT)
+
+    def watch_show_horizontal_scrollbar(self) -> None:
+        self.fit()
 
 
 @dataclass(frozen=True)
@@ -101,10 +114,12 @@ class FairnessScreen(FiguresScreen):
     DEFAULT_CSS = """
     #fairness-status { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     #fairness-tabs { height: 1fr; }
-    #fairness-tabs TabPane { padding: 0; }
+    #fairness-tabs ContentSwitcher { height: 1fr; }
+    #fairness-tabs TabPane { padding: 0; height: 1fr; }
     .fairness-heading { height: 1; padding: 0 1; text-style: bold; }
     .fairness-note { height: auto; padding: 0 1 1 1; color: $text-muted; }
-    .fairness-table { height: auto; max-height: 14; }
+    .fairness-table { height: 1fr; }
+    .fairness-sliver { height: 0.001fr; max-height: 0.5; }
     """
 
     def __init__(self, actor: Actor | None = None) -> None:
@@ -155,16 +170,20 @@ class FairnessScreen(FiguresScreen):
         await box.remove_children()
         widgets = []
         for t in tables:
-            table = KeyedTable(id=f"fx-{t.key}", classes="fairness-table")
+            table = FairnessTable(id=f"fx-{t.key}", classes="fairness-table")
             widgets += [Static(t.heading, classes="fairness-heading", markup=False), table,
                         Static(t.note if t.rows else f"None. {t.note}", classes="fairness-note", markup=False)]
-        await box.mount_all(widgets)
+        # Textual makes 1fr the whole space when every 1fr table is held at its min-height
+        # (_resolve.resolve_fraction_unit): a sliver of fr, under a row high, keeps 1fr what is left. It goes
+        # first: after the last table, the rounding down of its fraction would cost that table a row.
+        await box.mount_all([Static(classes="fairness-sliver"), *widgets])
         for t in tables:
-            table = self.query_one(f"#fx-{t.key}", KeyedTable)
+            table = self.query_one(f"#fx-{t.key}", FairnessTable)
             for i, col in enumerate(t.columns):
                 table.add_column(col, key=f"c{i}")
             table.set_rows([(str(n), tuple(Text(v, justify="right") if i in t.right else v
                                            for i, v in enumerate(row))) for n, row in enumerate(t.rows)])
+            table.fit()
 
     def _status(self, text: str) -> None:
         self.query_one("#fairness-status", Static).update(text)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
@@ -362,6 +363,7 @@ class CustomerList:
     by: str
     lines: list[CustomerLine]  # by group name, then claim start, then claim id
     groups: list[GroupTally]  # the counts per group and for the scope (aggregate scope)
+    count: int = 0  # how many the whole scope holds; `lines` only those the actor may open (an adviser's own)
 
     def waited(self, line: CustomerLine) -> int | None:
         """Days since the plan update (Red without a plan)."""
@@ -393,12 +395,21 @@ def _lines(conn: Connection, actor: Actor, by: str, as_at: dt.date, flag: str) -
     return sorted(out, key=lambda x: (x.group.casefold(), x.claim_start, x.claim_id))
 
 
+def scope_tally(groups: Sequence[GroupTally]) -> Tally:
+    """The whole scope's tally: its total row, else (the rows are the scope) their sum."""
+    return groups[-1].total if groups and groups[-1].is_total else sum((g.total for g in groups), Tally())
+
+
+LIST_COUNTS = {"red no plan": lambda t: t.red_no_plan, "beyond 52": lambda t: t.beyond_52}
+
+
 def _customer_list(conn: Connection, actor: Actor, q: FairnessQuery, flag: str) -> CustomerList:
     sc = scope(conn, actor, q.by)
     as_at = _as_at(conn, q)
     days = settings_mod.load(conn).approaching_days
-    return CustomerList(as_at, q.by, _lines(conn, actor, q.by, as_at, flag),
-                        _tallies(conn, sc, as_at, q.window, days))
+    groups = _tallies(conn, sc, as_at, q.window, days)
+    return CustomerList(as_at, q.by, _lines(conn, actor, q.by, as_at, flag), groups,
+                        LIST_COUNTS[flag](scope_tally(groups)))
 
 
 def red_without_plan(conn: Connection, actor: Actor, q: FairnessQuery) -> CustomerList:
@@ -550,7 +561,7 @@ class SanctionsResult:
 
     offflow: OffflowResult  # by the `by` level, then (group "all") the whole scope
     total: OffflowResult
-    referrals: list[Referral]  # flagged: 0 to 14 days before a milestone
+    referrals: list[Referral]  # flagged: 0 to 14 days before a milestone, of the claims the actor may open
     referral_counts: list[ReferralCount]
     quality: list[QualityRow]  # by the `by` level, then the whole scope
     by: str
@@ -564,6 +575,12 @@ class SanctionsResult:
     @property
     def periods(self) -> list[Period]:
         return self.offflow.periods
+
+    @property
+    def flagged_count(self) -> int:
+        """Referrals flagged in the whole scope (`referrals` lists only those the actor may open)."""
+        c = self.referral_counts
+        return next((r.flagged for r in c if r.is_total), sum(r.flagged for r in c))
 
     def rows(self) -> list[OffflowRow]:
         """The off-flow rows of each group, then the scope's (named by the scope)."""
