@@ -211,3 +211,52 @@ def test_snapshot_tab(snap_compare, make_app, demo, key) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(as_staff=demo.first_manager), terminal_size=SIZE, run_before=show)
+
+
+async def test_x_exports_the_tab_on_screen(make_app, demo, demo_db, tmp_path, monkeypatch):
+    """x on the beyond-52 tab writes the beyond-52 export at the screen's grouping and window (CSV beside its
+    metadata) in the current folder, customers by claim id, and says where; the Red list has no export and
+    says which tabs do; XLSX, which a fairness export is not written as, is refused in the dialog."""
+    import csv
+    import json
+
+    from textual.widgets import Input
+
+    from caseload.screens.dialogs import ExportDialog
+
+    monkeypatch.chdir(tmp_path)
+    beyond = store(demo_db, demo.clock, demo.first_manager, fairness.beyond_52, by="adviser")
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_fairness(pilot)
+        await pilot.press("2", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, FairnessScreen)
+        assert "x exports the attention, beyond 52" in [n.message for n in app._notifications][-1]  # noqa: SLF001
+        await pilot.press("3", "x")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog)
+        assert "Beyond 52 weeks per adviser, 28-day window" in plain(app.screen.query_one("#export-title", Static))
+        field = app.screen.query_one(Input)
+        path = Path(field.value)
+        assert path.parent == tmp_path and path.name.startswith("fairness-beyond52-adviser-") and path.suffix == ".csv"
+        field.value = str(tmp_path / "beyond.xlsx")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportDialog) and not (tmp_path / "beyond.xlsx").exists()
+        assert "CSV" in plain(app.screen.query_one("#export-message", Static))
+        field.value = str(path)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        assert isinstance(app.screen, FairnessScreen)
+        said = [n.message for n in app._notifications][-1]  # noqa: SLF001
+        assert said.startswith("Wrote Beyond 52 weeks (") and str(path) in said and said.endswith(".meta.json.")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert rows and len(rows) >= len(beyond.lines)
+    assert {r["claim_id"] for r in rows if r.get("claim_id")} >= {ln.claim_id for ln in beyond.lines}
+    written = path.read_text(encoding="utf-8")
+    assert beyond.lines and not any(ln.customer_name and ln.customer_name in written for ln in beyond.lines)
+    meta = json.loads(path.with_name(path.name + ".meta.json").read_text(encoding="utf-8"))
+    assert meta

@@ -326,7 +326,7 @@ async def test_x_exports_what_the_team_view_shows_to_the_format_its_name_gives(m
     from openpyxl import load_workbook
     from textual.widgets import Input
 
-    from caseload.screens.team_view import ExportDialog
+    from caseload.screens.dialogs import ExportDialog
 
     monkeypatch.chdir(tmp_path)
     _, result = store_rows(demo_db, demo.first_manager, demo.clock, group_by="team",

@@ -87,3 +87,22 @@ def write_offflow(result, meta: dict, path: Path, fmt: str, curve=None) -> list[
     else:
         raise StoreError(f"An off-flow export is written as {_or([FORMAT_NAMES[c] for c in OFFFLOW_FORMATS])}.")
     return [path]
+
+
+FAIRNESS_FORMATS = ("csv", "md", "html")
+
+
+def write_fairness(report, path: Path, fmt: str) -> list[Path]:  # noqa: ANN001
+    """A fairness report (export/fairness.py) in `fmt` at `path`: CSV with its metadata sidecar, Markdown and
+    HTML with the metadata inside. Returns the files written."""
+    from caseload.export.fairness import write_csv, write_html, write_markdown
+    from caseload.export.offflow import write_metadata
+
+    if fmt == "csv":
+        write_atomic(path, lambda f: write_csv(report, f))
+        write_atomic(meta_path(path), lambda f: write_metadata(report.meta, f))
+        return [path, meta_path(path)]
+    if fmt not in FAIRNESS_FORMATS:
+        raise StoreError(f"A fairness export is written as {_or([FORMAT_NAMES[c] for c in FAIRNESS_FORMATS])}.")
+    write_atomic(path, lambda f: (write_markdown if fmt == "md" else write_html)(report, f))
+    return [path]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -23,6 +24,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
+from caseload.export.files import FORMAT_BY_SUFFIX, FORMAT_NAMES, export_format, suffix_of
 from caseload.measures.clock import REVIEW_DAYS
 from caseload.measures.destinations import END_REASONS, category, destination_name
 from caseload.store.access import Actor
@@ -576,6 +578,64 @@ class AdviserChooser(ModalScreen["Target | None"]):
 
         key = event.row_key.value or ""
         self.dismiss(Target(None) if key == "all" else Target(key, self.names.get(key, "")))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ExportDialog(ModalScreen["Path | None"]):
+    """Where to write what the screen shows: a file name whose extension picks the format. Enter writes,
+    escape leaves it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export_cancel")]
+    DEFAULT_CSS = """
+    ExportDialog { align: center middle; }
+    #export-box { width: 90%; max-width: 100; height: auto; border: round $accent; background: $surface;
+                  padding: 0 1; }
+    #export-title, #export-hint, #export-message { height: auto; }
+    #export-title { text-style: bold; }
+    #export-hint { color: $text-muted; }
+    #export-message { color: $error; }
+    """
+
+    def __init__(self, title: str, default: Path, formats: tuple[str, ...]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.default = default
+        self.formats = formats
+
+    @property
+    def endings(self) -> str:
+        """The endings it takes, in words: ".xlsx (XLSX), .csv (CSV) or .md (Markdown)"."""
+        words = [f"{suffix_of(f)} ({FORMAT_NAMES[f]})" for f in self.formats]
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-box"):
+            yield Static(self.title_text, id="export-title", markup=False)
+            yield Input(str(self.default), id="export-path")
+            yield Static(f"The file name's ending picks the format: {self.endings}; a CSV has its metadata "
+                         "beside it in .meta.json. Enter writes it · escape cancels", id="export-hint", markup=False)
+            yield Static("", id="export-message", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        try:
+            if not text:
+                raise StoreError(f"Give a file name ending in {self.endings}.")
+            path = Path(text).expanduser()
+            if path.suffix.lower() not in FORMAT_BY_SUFFIX:
+                raise StoreError(f"{path.name} does not say a format: end the name in {self.endings}.")
+            export_format(str(path), None, self.formats)
+        except StoreError as exc:
+            self.query_one("#export-message", Static).update(str(exc))
+            return
+        self.dismiss(path if path.is_absolute() else Path.cwd() / path)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

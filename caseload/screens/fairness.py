@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
@@ -19,11 +20,14 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
+from caseload.export.files import FAIRNESS_FORMATS, FORMAT_NAMES, export_format, write_fairness
 from caseload.export.fairness import (
-    Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
+    TITLES, Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
 )
+from caseload.screens.dialogs import ExportDialog
 from caseload.screens.reading import FiguresScreen
 from caseload.store.access import Actor
+from caseload.store.errors import StoreError
 from caseload.store.fairness import WINDOWS, allowed_by
 from caseload.widgets.table import KeyedTable
 
@@ -59,18 +63,48 @@ class FairnessData:
     tables: dict[str, list[Table]]  # by tab
 
 
+# The export each tab's tables belong to (export/fairness.py); destination quality is part of the sanctions one.
+REPORT_OF_TAB = {"attention": "attention", "beyond": "beyond52", "sanctions": "sanctions", "quality": "sanctions",
+                 "equality": "equality"}
+
+
+def fairness_query(conf, choice: Choice):  # noqa: ANN001, ANN201
+    """The screen's choice as the store's query: its grouping and window, the settings' cohort periods."""
+    from caseload.measures.cohorts import CohortKind
+    from caseload.store import fairness
+    from caseload.store.offflow import OffflowQuery
+
+    return fairness.FairnessQuery(by=choice.by, window=choice.window,
+                                  period=OffflowQuery(cohort=CohortKind(conf.cohort_kind),
+                                                      attribution=conf.attribution, rule_set=conf.rule_set))
+
+
+def export_fairness(engine, clock, actor: Actor, name: str, choice: Choice, path: Path) -> str:  # noqa: ANN001
+    """Write the export of the tab on screen (its grouping and window) to `path`, in the format its name
+    gives, customers by claim id (a named list is `caseload export ... --named`); what was written."""
+    from caseload.export.fairness import TITLES, build_report
+    from caseload.store import settings
+
+    fmt = export_format(str(path), None, FAIRNESS_FORMATS)
+    with engine.connect() as conn:
+        report = build_report(conn, actor, name, fairness_query(settings.load(conn), choice), named=False,
+                              generated_at=clock.now(), generated_by=actor.id)
+    try:
+        written = write_fairness(report, path, fmt)
+    except OSError as exc:
+        raise StoreError(f"Could not write {path}: {exc.strerror or exc}. Choose another folder or name.") from None
+    beside = f", its metadata in {written[1].name}" if len(written) > 1 else ""
+    return f"Wrote {TITLES[name]} ({len(report.csv_rows)} rows, {FORMAT_NAMES[fmt]}) to {path}{beside}."
+
+
 def read_fairness(engine, actor: Actor, choice: Choice) -> FairnessData:  # noqa: ANN001
     """Every tab's tables, as at the latest import. Customers are named: the lists hold only claims the
     viewer may open on their own caseload screens."""
-    from caseload.measures.cohorts import CohortKind
     from caseload.store import fairness, settings
-    from caseload.store.offflow import OffflowQuery
 
     with engine.connect() as conn:
         conf = settings.load(conn)
-        q = fairness.FairnessQuery(by=choice.by, window=choice.window,
-                                   period=OffflowQuery(cohort=CohortKind(conf.cohort_kind),
-                                                       attribution=conf.attribution, rule_set=conf.rule_set))
+        q = fairness_query(conf, choice)
         att = fairness.attention(conn, actor, q)
         san = fairness.sanctions(conn, actor, q)
         tables = {
@@ -100,13 +134,16 @@ class FairnessScreen(FiguresScreen):
         "flagged for review. 5 Equality: off-flow and into-employment rates, RAG mix and coverage by age band, "
         "sex, disability and ethnicity; counts under 5 show as <5. 6 Destination quality: off-flows whose "
         "reason is not known or failed to sign, and how many advisers later confirmed.\n\n"
-        "Keys: w window 28 or 91 days; g grouping (per team, office or adviser, as your role allows); 1-6 tabs; "
+        "Keys: w window 28 or 91 days; g grouping (per team, office or adviser, as your role allows); x exports "
+        "the tab on screen (its grouping and window; customers by claim id) to a file ending in .csv, .md or "
+        ".html, and says where it went; 1-6 tabs; "
         "r refreshes. A team manager sees their team and each adviser; a team leader each team and the office; "
         "an adviser their own caseload and their team's totals."
     )
     BINDINGS = [
         Binding("w", "window", "28/91 days", id="fairness_window"),
         Binding("g", "grouping", "Grouping", id="fairness_grouping"),
+        Binding("x", "export", "Export", id="fairness_export"),
         *[Binding(str(i), f"show_tab('{key}')", label.split(" ", 1)[1], show=False, id=f"fairness_tab_{key}")
           for i, (key, label) in enumerate(TABS, start=1)],
         Binding("r", "refresh", "Refresh", show=False, id="fairness_refresh"),
@@ -209,6 +246,35 @@ class FairnessScreen(FiguresScreen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
+
+    def action_export(self) -> None:
+        if self.data is None or self.actor is None:
+            return
+        tab = self.query_one(TabbedContent).active
+        name = REPORT_OF_TAB.get(tab)
+        if name is None:
+            self.notify("The Red-without-a-plan list is shown here only: x exports the attention, beyond 52, "
+                        "sanctions, equality and destination quality tabs.")
+            return
+        actor, choice = self.actor, self.data.choice
+        default = Path.cwd() / f"fairness-{name}-{choice.by}-{self.data.as_at.isoformat()}.csv"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(actor, name, choice, path)
+
+        self.app.push_screen(ExportDialog(
+            f"Export {TITLES[name]} {BY_WORDS[choice.by]}, {choice.window}-day window, as on screen "
+            "(customers by claim id)", default, FAIRNESS_FORMATS), chosen)
+
+    @work(thread=True, exclusive=True, group="fairness-export")
+    def _export(self, actor: Actor, name: str, choice: Choice, path: Path) -> None:
+        try:
+            said = export_fairness(self.caseload.engine, self.caseload.clock, actor, name, choice, path)
+        except StoreError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self.notify, said, timeout=10)
 
     def action_refresh(self) -> None:
         self.load()

@@ -23,13 +23,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
-from caseload.export.files import FORMAT_BY_SUFFIX, FORMAT_NAMES, OFFFLOW_FORMATS, export_format, write_offflow
+from caseload.export.files import FORMAT_NAMES, OFFFLOW_FORMATS, export_format, write_offflow
 from caseload.measures.cohorts import CohortKind, Period
 from caseload.measures.destinations import BENEFITS, Category, destination_name
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
+from caseload.screens.dialogs import ExportDialog
 from caseload.screens.reading import FiguresScreen
 from caseload.screens.team_funnel import FUNNEL_HELP, FunnelCurveMixin
 from caseload.store.access import Actor, Role
@@ -407,59 +408,6 @@ class NoteDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ExportDialog(ModalScreen["Path | None"]):
-    """Where to write what the screen shows: a file name whose extension picks the format. Enter writes,
-    escape leaves it."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export_cancel")]
-    DEFAULT_CSS = """
-    ExportDialog { align: center middle; }
-    #export-box { width: 90%; max-width: 100; height: auto; border: round $accent; background: $surface;
-                  padding: 0 1; }
-    #export-title, #export-hint, #export-message { height: auto; }
-    #export-title { text-style: bold; }
-    #export-hint { color: $text-muted; }
-    #export-message { color: $error; }
-    """
-
-    def __init__(self, title: str, default: Path) -> None:
-        super().__init__()
-        self.title_text = title
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="export-box"):
-            yield Static(self.title_text, id="export-title", markup=False)
-            yield Input(str(self.default), id="export-path")
-            yield Static("The file name's ending picks the format: .xlsx, .csv (its metadata beside it in "
-                         ".meta.json), .md or .html. Enter writes it · escape cancels", id="export-hint",
-                         markup=False)
-            yield Static("", id="export-message", markup=False)
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    @on(Input.Submitted)
-    def submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
-        try:
-            if not text:
-                raise StoreError("Give a file name, ending in .xlsx, .csv, .md or .html.")
-            path = Path(text).expanduser()
-            if path.suffix.lower() not in FORMAT_BY_SUFFIX:
-                raise StoreError(f"{path.name} does not say a format: end the name in .xlsx (XLSX), .csv (CSV), "
-                                 ".md (Markdown) or .html (HTML).")
-            export_format(str(path), None, OFFFLOW_FORMATS)
-        except StoreError as exc:
-            self.query_one("#export-message", Static).update(str(exc))
-            return
-        self.dismiss(path if path.is_absolute() else Path.cwd() / path)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
 def export_team_view(engine, clock, actor: Actor, query: OffflowQuery, path: Path) -> str:  # noqa: ANN001
     """Write the off-flow figures the screen shows (its benefit, periods, cohort kind and milestones, at its
     grouping) to `path`, in the format its name gives; what was written, in a sentence."""
@@ -785,7 +733,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         self.app.push_screen(ExportDialog(
             f"Export the off-flow figures by {group.group_by} as on screen: {benefit}, {len(data.periods)} "
             f"{KIND_WORDS[data.choice.kind]}, milestones {', '.join(f'{m}w' for m in data.milestones)}",
-            Path.cwd() / name), chosen)
+            Path.cwd() / name, OFFFLOW_FORMATS), chosen)
 
     @work(thread=True, exclusive=True, group="team-view-export")
     def _export(self, actor: Actor, query: OffflowQuery, path: Path) -> None:
