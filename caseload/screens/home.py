@@ -72,9 +72,12 @@ def _num(n: int | str) -> Text:
     return Text(str(n), justify="right")
 
 
-def conference_text(c: AdviserConference | None) -> str:
+NARROW_BELOW = 100  # columns of terminal under which the teams table narrows (headers, then the marker's words)
+
+
+def conference_text(c: AdviserConference | None, narrow: bool = False) -> str:
     """The adviser's last finished conference: its date or "never", "overdue" past 31 days, and
-    "in progress" when one is started and not finished."""
+    "in progress" ("started", narrow) when one is started and not finished."""
     if c is None:
         return ""
     words = [c.last_on.isoformat() if c.last_on else "never"]
@@ -82,11 +85,11 @@ def conference_text(c: AdviserConference | None) -> str:
         words.append("overdue")
     text = " ".join(words)
     if c.unfinished_on is not None:
-        text += " · in progress"
+        text += " · started" if narrow else " · in progress"
     return text
 
 
-def table_rows(overview: Overview) -> list[tuple[str, tuple]]:
+def table_rows(overview: Overview, narrow: bool = False) -> list[tuple[str, tuple]]:
     many_offices = len({t.office for t in overview.teams}) > 1
     rows: list[tuple[str, tuple]] = []
     for t in overview.teams:
@@ -95,7 +98,7 @@ def table_rows(overview: Overview) -> list[tuple[str, tuple]]:
                                       _num(t.approaching), "")))
         for a in t.advisers:
             rows.append((f"adviser:{a.id}", (f"  {a.name}", a.id, _num(a.caseload), _num(a.approaching),
-                                             conference_text(overview.conferences.get(a.id)))))
+                                             conference_text(overview.conferences.get(a.id), narrow))))
     return rows
 
 
@@ -112,7 +115,8 @@ class HomeScreen(FrameScreen):
         "home is their own caseload instead).\n\n"
         "Last conference: the date of the adviser's last finished caseload conference (or \"never\"), "
         "marked \"overdue\" when it is more than 31 days before today (conferences are at least monthly), "
-        "and \"in progress\" when one has been started and not finished.\n\n"
+        "and \"in progress\" (\"started\" in a terminal under 100 columns, where the headers shorten to ID, Open, "
+        "Near and Last conf.) when one has been started and not finished.\n\n"
         "Choose an adviser's row and press enter to open their caseload; c starts their conference (or "
         "resumes the unfinished one) after asking its date; o lists their past conferences and summaries; "
         "v opens the team view of off-flow rates by cohort and milestone. "
@@ -158,7 +162,19 @@ class HomeScreen(FrameScreen):
         table.add_column("Open claims", key="caseload")
         table.add_column("Approaching", key="approaching")
         table.add_column("Last conference", key="conference")
+        # Narrower than 100 columns the headers shorten and "in progress" reads "started", so every cell stays
+        # whole at 80 (the help says them in full).
+        table.short_labels({"id": "ID", "caseload": "Open", "approaching": "Near", "conference": "Last conf."},
+                           below=NARROW_BELOW)
         self.watch(self.app, "identity", self._identity_changed)
+
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < NARROW_BELOW
+
+    def on_resize(self) -> None:
+        if self.overview is not None:
+            self.query_one(TeamTable).set_rows(table_rows(self.overview, self.narrow), refit=True)
 
     def on_screen_resume(self) -> None:
         # Back from a conference: its column may have changed.
@@ -207,7 +223,7 @@ class HomeScreen(FrameScreen):
         self.query_one("#home-import", Static).update(import_text(o.latest))
         table = self.query_one(TeamTable)
         before = table.cursor_key
-        rows = table_rows(o)
+        rows = table_rows(o, self.narrow)
         table.set_rows(rows)
         if before not in table.row_keys:
             # Start on the first adviser (yourself, for an adviser): a team's total row opens nothing.

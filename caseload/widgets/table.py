@@ -10,6 +10,7 @@ from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.widgets import DataTable
@@ -63,12 +64,38 @@ class KeyedTable(DataTable):
     def row_keys(self) -> list[str]:
         return [row.key.value for row in self.ordered_rows]
 
-    def set_rows(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    def short_labels(self, labels: dict[str, str], below: int) -> None:
+        """Below `below` columns of terminal, these columns (by key) go by their short labels, so the table
+        narrows by its headers before any cell is cut; at or above it, by their own."""
+        self._short = (labels, below, {k: self.columns[k].label for k in labels if k in self.columns})
+        self._fit_labels(self.app.size.width)
+
+    def _fit_labels(self, width: int) -> None:
+        short = getattr(self, "_short", None)
+        if short is None:
+            return
+        labels, below, full = short
+        for key, label in full.items():
+            column = self.columns[key]
+            text = Text(labels[key]) if width < below else label
+            if column.label.plain == text.plain:
+                continue
+            column.label = text
+            widest = max([text.cell_len, *(cell_width(self.get_cell(row, key)) for row in self.rows)])
+            column.content_width = widest
+        self._require_update_dimensions = True
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_labels(self.app.size.width)
+
+    def set_rows(self, rows: Sequence[tuple[str, Sequence[Any]]], refit: bool = False) -> None:
         """Show these (key, cells) rows: cells change in place when the keys are the same,
-        otherwise the table is rebuilt and the cursor stays on the same key where it can."""
+        otherwise the table is rebuilt and the cursor stays on the same key where it can. Columns only
+        grow while the keys stay the same, unless `refit` (the terminal was resized)."""
         keys = [k for k, _ in rows]
         same_keys = keys == self.row_keys
-        self._fit_columns(rows, grow_only=same_keys)
+        self._fit_columns(rows, grow_only=same_keys and not refit)
         if same_keys:
             columns = list(self.columns)
             for key, cells in rows:

@@ -1,6 +1,7 @@
-"""The footer fits the terminal (issue 17): when a screen's keys do not fit on the line, the first ones (each
+"""The app fits the terminal it is in (issue 17). The footer: when a screen's keys do not fit on the line, the first ones (each
 screen lists its most used first) are shown whole, then "F1/? all keys" and the command palette; when they
-fit, every key and "Help". A resize fits it again."""
+fit, every key and "Help". A resize fits it again. Tables: below 100 columns the teams table's headers
+shorten so every column, the last conference's date included, is whole without scrolling."""
 
 from __future__ import annotations
 
@@ -47,3 +48,29 @@ async def test_a_footer_too_long_for_80_columns_keeps_its_first_keys_and_f1_for_
         await pilot.press("f1")
         await settle(pilot)
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_the_teams_table_shortens_its_headers_to_fit_80_columns(make_app, demo) -> None:
+    from caseload.widgets.table import KeyedTable
+
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#teams", KeyedTable)
+        labels = [c.label.plain for c in table.ordered_columns]
+        assert labels == ["Team / adviser", "ID", "Open", "Near", "Last conf."]
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # nothing off to the right
+        markers = [str(table.get_row(k)[-1]) for k in table.row_keys if k.startswith("adviser:")]
+        assert any(m.endswith("overdue · started") for m in markers), markers  # the demo has one of each
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        assert [c.label.plain for c in table.ordered_columns] == [
+            "Team / adviser", "Staff ID", "Open claims", "Approaching", "Last conference"]
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        markers = [str(table.get_row(k)[-1]) for k in table.row_keys if k.startswith("adviser:")]
+        assert any(m.endswith("overdue · in progress") for m in markers), markers
+        # And narrow again: the columns shrink back.
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert [c.label.plain for c in table.ordered_columns][-1] == "Last conf."
+        assert table.virtual_size.width <= table.scrollable_content_region.width
