@@ -74,3 +74,26 @@ async def test_the_teams_table_shortens_its_headers_to_fit_80_columns(make_app, 
         await settle(pilot)
         assert [c.label.plain for c in table.ordered_columns][-1] == "Last conf."
         assert table.virtual_size.width <= table.scrollable_content_region.width
+
+
+async def test_the_cohort_matrix_keeps_every_milestone_whole_at_80_columns(make_app, demo) -> None:
+    """At 80 columns each cell takes its narrow form (markers without the words, "int" for interim, OPtE left to
+    the line under the matrix), so the 52-week column is on screen whole; at 120 the full words again."""
+    from test_app_support import open_screen
+
+    from caseload.screens.team_view import TeamViewScreen
+    from caseload.widgets.cohort_matrix import CohortMatrix
+
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot, TeamViewScreen)
+        matrix = screen.query_one(CohortMatrix)
+        assert [c.label.plain for c in matrix.ordered_columns] == ["Cohort", "13 weeks", "26 weeks", "52 weeks"]
+        assert matrix.virtual_size.width <= matrix.scrollable_content_region.width
+        cells = [str(matrix.get_cell_at((r, 3))) for r in range(matrix.row_count)]
+        assert any(" int" in c for c in cells) and not any("OPtE" in c for c in cells)
+        assert any("✗" in c or "✓" in c for c in cells)
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        cells = [str(matrix.get_cell_at((r, 3))) for r in range(matrix.row_count)]
+        assert any("interim" in c for c in cells) and any("OPtE" in c for c in cells)

@@ -39,25 +39,30 @@ def can_still_make_it(row: OffflowRow) -> bool:
     return row.status == "interim" and bool(needed) and needed <= row.not_yet_at
 
 
-def cell_text(row: OffflowRow) -> Text:
-    """Two lines: `27/50 54.00% ✗ Red interim` and `need 1 · emp 24.00% · OPtE 20`."""
+NARROW_BELOW = 100  # columns of terminal under which cells take their narrow form
+
+
+def cell_text(row: OffflowRow, narrow: bool = False) -> Text:
+    """Two lines: `27/50 54.00% ✗ Red interim` and `need 1 · emp 24.00% · OPtE 20`. Narrow (an 80-column
+    terminal, so every milestone's column is whole): `27/50 54.00% ✗ int` and `need 1 · emp 24.00%`; the
+    line under the matrix gives the cell in full words, OPtE included."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{row.offflows}/{row.cohort_size} ", style="")
     text.append(f"{row.rate_pct}%", style="bold")
     word, style = target_word(row)
     if word:
         text.append(" ")
-        text.append(word, style=style)
+        text.append(word.split(" ")[0] if narrow else word, style=style)
     if row.status == "interim":
-        text.append(" interim", style="italic")
+        text.append(" int" if narrow else " interim", style="italic")
     if row.cohort_size < SMALL_N:
-        text.append(" small n", style="reverse")
+        text.append(f" n<{SMALL_N}" if narrow else " small n", style="reverse")
     text.append("\n")
     if can_still_make_it(row):
         text.append(f"need {row.still_needed}", style="bold")
         text.append(" · ")
     emp = truncated_pct(row.employment, row.cohort_size) or "n/a"
-    text.append(f"emp {emp}% · OPtE {row.opte}", style="dim")
+    text.append(f"emp {emp}%" if narrow else f"emp {emp}% · OPtE {row.opte}", style="dim")
     return text
 
 
@@ -95,6 +100,7 @@ class CohortMatrix(DataTable):
         self._periods = list(periods)
         self._milestones = sorted(milestones)
         self._rows = {(r.period.start, r.milestone_weeks): r for r in rows}
+        self._narrow = narrow = self.app.size.width < NARROW_BELOW
         self.clear(columns=True)
         self.add_column("Cohort", key="period")
         for w in self._milestones:
@@ -103,13 +109,18 @@ class CohortMatrix(DataTable):
             cells: list[Text | str] = [Text(p.label, style="bold")]
             for w in self._milestones:
                 r = self._rows.get((p.start, w))
-                cells.append(cell_text(r) if r is not None else Text("no claims started", style="dim"))
+                cells.append(cell_text(r, narrow) if r is not None else
+                             Text("no claims" if narrow else "no claims started", style="dim"))
             self.add_row(*cells, key=p.start.isoformat(), height=2)
         if keep is not None and keep.row < self.row_count:
             self.move_cursor(row=keep.row, column=max(1, keep.column), animate=False)
         elif self.row_count:
             # Start on the latest cohort at the first milestone: the newest figures people ask about.
             self.move_cursor(row=self.row_count - 1, column=1, animate=False)
+
+    def on_resize(self) -> None:
+        if self._periods and (self.app.size.width < NARROW_BELOW) != getattr(self, "_narrow", None):
+            self.show(list(self._rows.values()), self._periods, self._milestones)
 
     @property
     def cell(self) -> CellKey | None:
