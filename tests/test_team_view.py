@@ -369,3 +369,14 @@ async def test_x_exports_what_the_team_view_shows_to_the_format_its_name_gives(m
         meta = json.loads((tmp_path / "figures.csv.meta.json").read_text(encoding="utf-8"))
         assert "JSA" in json.dumps(meta)
         assert [n.message for n in app._notifications][-1].endswith("its metadata in figures.csv.meta.json.")  # noqa: SLF001
+        # A folder that cannot be written: said, with what to do, and nothing written.
+        (tmp_path / "afile").write_text("", encoding="utf-8")
+        await pilot.press("x")
+        await settle(pilot)
+        app.screen.query_one(Input).value = ""
+        await pilot.press(*str(tmp_path / "afile" / "out.csv"), "enter")
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        said = list(app._notifications)[-1]  # noqa: SLF001
+        assert said.message.startswith("Could not write ") and said.message.endswith("Choose another folder or name.")
+        assert said.severity == "error" and (tmp_path / "afile").read_text(encoding="utf-8") == ""

@@ -57,6 +57,12 @@ def write_atomic(path: Path, write: Callable) -> None:
         raise
 
 
+def wrote(what: str, detail: str, written: list[Path]) -> str:
+    """The sentence saying where an export went: "Wrote 36 rows (XLSX) to PATH, its metadata in NAME."."""
+    beside = f", its metadata in {written[1].name}" if len(written) > 1 else ""
+    return f"Wrote {what} ({detail}) to {written[0]}{beside}."
+
+
 def meta_path(path: Path) -> Path:
     return path.with_name(path.name + ".meta.json")
 

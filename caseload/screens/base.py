@@ -118,6 +118,22 @@ class FrameScreen(Screen):
     def undone(self) -> None:
         """Show the record as it is after an undo (subclasses reload)."""
 
+    def export(self, write: Callable[[], str]) -> None:
+        """Write an export in a thread worker (`write` returns the sentence saying where it went), then say so,
+        or why it could not be written."""
+        self._export(write)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, write: Callable[[], str]) -> None:
+        try:
+            said, severity = write(), "information"
+        except StoreError as exc:
+            said, severity = str(exc), "error"
+        except OSError as exc:
+            said, severity = (f"Could not write {exc.filename or 'the file'}: {exc.strerror or exc}. Choose another "
+                              "folder or name."), "error"
+        self.app.call_from_thread(self.notify, said, severity=severity, timeout=10)
+
     @property
     def caseload(self) -> CaseloadApp:
         return self.app  # type: ignore[return-value]

@@ -20,14 +20,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from caseload.export.files import FAIRNESS_FORMATS, FORMAT_NAMES, export_format, write_fairness
+from caseload.export.files import FAIRNESS_FORMATS, FORMAT_NAMES, export_format, write_fairness, wrote
 from caseload.export.fairness import (
     TITLES, Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
 )
 from caseload.screens.dialogs import ExportDialog
 from caseload.screens.reading import FiguresScreen
 from caseload.store.access import Actor
-from caseload.store.errors import StoreError
 from caseload.store.fairness import WINDOWS, allowed_by
 from caseload.widgets.table import KeyedTable
 
@@ -89,12 +88,7 @@ def export_fairness(engine, clock, actor: Actor, name: str, choice: Choice, path
     with engine.connect() as conn:
         report = build_report(conn, actor, name, fairness_query(settings.load(conn), choice), named=False,
                               generated_at=clock.now(), generated_by=actor.id)
-    try:
-        written = write_fairness(report, path, fmt)
-    except OSError as exc:
-        raise StoreError(f"Could not write {path}: {exc.strerror or exc}. Choose another folder or name.") from None
-    beside = f", its metadata in {written[1].name}" if len(written) > 1 else ""
-    return f"Wrote {TITLES[name]} ({len(report.csv_rows)} rows, {FORMAT_NAMES[fmt]}) to {path}{beside}."
+    return wrote(TITLES[name], f"{len(report.csv_rows)} rows, {FORMAT_NAMES[fmt]}", write_fairness(report, path, fmt))
 
 
 def read_fairness(engine, actor: Actor, choice: Choice) -> FairnessData:  # noqa: ANN001
@@ -261,20 +255,12 @@ class FairnessScreen(FiguresScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._export(actor, name, choice, path)
+                self.export(lambda: export_fairness(self.caseload.engine, self.caseload.clock, actor, name, choice,
+                                                    path))
 
         self.app.push_screen(ExportDialog(
             f"Export {TITLES[name]} {BY_WORDS[choice.by]}, {choice.window}-day window, as on screen "
             "(customers by claim id)", default, FAIRNESS_FORMATS), chosen)
-
-    @work(thread=True, exclusive=True, group="fairness-export")
-    def _export(self, actor: Actor, name: str, choice: Choice, path: Path) -> None:
-        try:
-            said = export_fairness(self.caseload.engine, self.caseload.clock, actor, name, choice, path)
-        except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, said, timeout=10)
 
     def action_refresh(self) -> None:
         self.load()

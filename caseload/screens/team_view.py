@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, TextArea
 
-from caseload.export.files import FORMAT_NAMES, OFFFLOW_FORMATS, export_format, write_offflow
+from caseload.export.files import FORMAT_NAMES, OFFFLOW_FORMATS, export_format, write_offflow, wrote
 from caseload.measures.cohorts import CohortKind, Period
 from caseload.measures.destinations import BENEFITS, Category, destination_name
 from caseload.measures.offflow import OffflowRow
@@ -418,12 +418,7 @@ def export_team_view(engine, clock, actor: Actor, query: OffflowQuery, path: Pat
     with engine.connect() as conn:
         result = offflow(conn, actor, query)
     meta = metadata(result, generated_at=clock.now(), generated_by=actor.id)
-    try:
-        written = write_offflow(result, meta, path, fmt)
-    except OSError as exc:
-        raise StoreError(f"Could not write {path}: {exc.strerror or exc}. Choose another folder or name.") from None
-    beside = f", its metadata in {written[1].name}" if len(written) > 1 else ""
-    return f"Wrote {len(result.rows)} rows ({FORMAT_NAMES[fmt]}) to {path}{beside}."
+    return wrote(f"{len(result.rows)} rows", FORMAT_NAMES[fmt], write_offflow(result, meta, path, fmt))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -728,21 +723,13 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
 
         def chosen(path: Path | None) -> None:
             if path is not None:
-                self._export(data.actor, query, path)
+                self.export(lambda: export_team_view(self.caseload.engine, self.caseload.clock, data.actor, query,
+                                                     path))
 
         self.app.push_screen(ExportDialog(
             f"Export the off-flow figures by {group.group_by} as on screen: {benefit}, {len(data.periods)} "
             f"{KIND_WORDS[data.choice.kind]}, milestones {', '.join(f'{m}w' for m in data.milestones)}",
             Path.cwd() / name, OFFFLOW_FORMATS), chosen)
-
-    @work(thread=True, exclusive=True, group="team-view-export")
-    def _export(self, actor: Actor, query: OffflowQuery, path: Path) -> None:
-        try:
-            said = export_team_view(self.caseload.engine, self.caseload.clock, actor, query, path)
-        except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
-            return
-        self.app.call_from_thread(self.notify, said, timeout=10)
 
     def action_note(self) -> None:
         actor = self.actor

@@ -42,7 +42,7 @@ from caseload.store.access import Actor, Role
 from caseload.store.caseload import claim_columns as caseload_columns
 from caseload.store.caseload import as_date as _d
 from caseload.store.errors import AccessDenied, StoreError
-from caseload.store.logins import TEAM_FIGURES_FROM_CLAIMS, reads_only_own_claims
+from caseload.store.logins import require_team_claims
 from caseload.store.offflow import (
     OffflowQuery, OffflowResult, _confirmed, _group_column, _scope, latest_import, offflow,
 )
@@ -111,8 +111,7 @@ def allowed_by(actor: Actor) -> tuple[str, ...]:
 
 def scope(conn: Connection, actor: Actor, by: str) -> Scope:
     check_by(actor, by)
-    if reads_only_own_claims(conn, actor):
-        raise AccessDenied(f"Fairness figures are counted from the claims, and {TEAM_FIGURES_FROM_CLAIMS}")
+    require_team_claims(conn, actor, "Fairness figures")
     c = schema.Claim.__table__.c
     conds, _ = _scope(actor, OffflowQuery(group_by="none", attribution="current"), c)
     if actor.is_admin:

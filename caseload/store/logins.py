@@ -64,6 +64,13 @@ def reads_only_own_claims(conn: Connection, actor: Actor) -> bool:
     return not owner
 
 
+def require_team_claims(conn: Connection, actor: Actor, figures: str) -> None:
+    """Refuse `figures` ("Fairness figures") counted from every claim of the team on a login that reads only the
+    acting adviser's own: shown, they would silently leave colleagues' claims out."""
+    if reads_only_own_claims(conn, actor):
+        raise AccessDenied(f"{figures} are counted from the claims, and {TEAM_FIGURES_FROM_CLAIMS}")
+
+
 def _require_owner(conn: Connection, actor: Actor, doing: str) -> None:
     if not is_postgresql(conn):
         raise StoreError(f"Logins are PostgreSQL's: a SQLite database has none to {doing}. {SQLITE_ONE_PERSON}")
@@ -180,4 +187,4 @@ def connected_actor(engine: Engine, clock: Clock, staff_id: str | None, today: d
     return actor
 
 
-__all__ = ["Role", "SQLITE_ONE_PERSON", "TEAM_FIGURES_FROM_CLAIMS", "connected_actor", "follow_role", "grant", "is_owner", "reads_only_own_claims", "revoke"]
+__all__ = ["Role", "SQLITE_ONE_PERSON", "TEAM_FIGURES_FROM_CLAIMS", "connected_actor", "follow_role", "grant", "is_owner", "reads_only_own_claims", "require_team_claims", "revoke"]

@@ -31,7 +31,7 @@ from caseload.store import schema, settings as settings_mod
 from caseload.store import summary as summary_mod
 from caseload.store.access import Actor, Role
 from caseload.store.errors import AccessDenied, StoreError
-from caseload.store.logins import TEAM_FIGURES_FROM_CLAIMS, reads_only_own_claims
+from caseload.store.logins import require_team_claims
 
 ATTRIBUTIONS = ("onflow", "current")
 MIX_CATEGORIES: tuple[Category, ...] = tuple(Category)
@@ -138,8 +138,7 @@ def offflow(conn: Connection, actor: Actor, q: OffflowQuery) -> OffflowResult:
             rows, mix, confirmed = _from_summary(conn, actor, q, periods, as_at, conf.expected_levels)
         source = "summary"
     else:
-        if reads_only_own_claims(conn, actor):
-            raise AccessDenied(f"These figures are counted from the claims, and {TEAM_FIGURES_FROM_CLAIMS}")
+        require_team_claims(conn, actor, "These figures")
         raw = _rollup(conn, q, conds, periods, as_at, rules)
         confirmed = sum(r.n for r in raw if r.confirmed)
         rows, mix = _build_rows(raw, q, periods, as_at, rules, conf.expected_levels)

@@ -20,8 +20,8 @@ from caseload.measures.survival import (  # noqa: F401  (the curve's values, re-
 )
 from caseload.store import schema
 from caseload.store.access import Actor
-from caseload.store.errors import AccessDenied, StoreError
-from caseload.store.logins import TEAM_FIGURES_FROM_CLAIMS, reads_only_own_claims
+from caseload.store.errors import StoreError
+from caseload.store.logins import require_team_claims
 from caseload.store.offflow import (
     OffflowQuery, _group_column, _group_value, _scope, latest_import, resolve_periods,
 )
@@ -40,8 +40,7 @@ def curve(conn: Connection, actor: Actor, q: CurveQuery) -> CurveResult:
     t = schema.Claim.__table__
     c = t.c
     conds, scope = _scope(actor, oq, c)
-    if reads_only_own_claims(conn, actor):
-        raise AccessDenied(f"Time-to-off-flow curves are counted from the claims, and {TEAM_FIGURES_FROM_CLAIMS}")
+    require_team_claims(conn, actor, "Time-to-off-flow curves")
     frm = t
     cols = [c.claim_start, c.claim_end]
     filters: list[tuple[int, OffflowQuery, str]] = []

@@ -27,16 +27,15 @@ class KeysFooter(Footer):
     def compose(self):  # noqa: ANN201
         keys = list(super().compose())
         width = self.size.width or self.app.size.width
-        plain = [k for k in keys if isinstance(k, FooterKey) and not k.has_class("-command-palette")]
-        if len(plain) != len(keys) - sum(k.has_class("-command-palette") for k in keys if isinstance(k, FooterKey)):
-            yield from keys  # grouped keys: Textual's own layout
-            return
-        # The last key's closing space may go under the palette's border: a line one cell over still fits.
-        if sum(key_width(k, self.compact) for k in keys) - 1 <= width:
+        # Grouped keys (a FooterLabel among them) keep Textual's own layout; so does a line that fits (the last
+        # key's closing space may go under the palette's border).
+        if not all(isinstance(k, FooterKey) for k in keys) or \
+                sum(key_width(k, self.compact) for k in keys) - 1 <= width:
             yield from keys
             return
+        palette = [k for k in keys if k.has_class("-command-palette")]
+        plain = [k for k in keys if k not in palette]
         help_key = next((k for k in plain if k.action == HELP_ACTION), None)
-        palette = [k for k in keys if isinstance(k, FooterKey) and k.has_class("-command-palette")]
         if help_key is not None:
             help_key.description = ALL_KEYS
         fixed = ([help_key] if help_key is not None else []) + palette
@@ -45,11 +44,10 @@ class KeysFooter(Footer):
         for k in plain:
             if k is help_key:
                 continue
-            cost = key_width(k, self.compact)
-            if cost > room:
+            room -= key_width(k, self.compact)
+            if room < 0:
                 break  # the screen's order is its order of use: keep a run from the start
             kept.append(k)
-            room -= cost
         self.styles.grid_size_columns = len(kept) + (help_key is not None)
         yield from kept
         yield from fixed

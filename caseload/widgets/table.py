@@ -75,16 +75,17 @@ class KeyedTable(DataTable):
         if short is None:
             return
         labels, below, full = short
+        changed = False
         for key, label in full.items():
             column = self.columns[key]
             text = Text(labels[key]) if width < below else label
             if column.label.plain == text.plain:
                 continue
-            column.label = text
-            widest = max([text.cell_len, *(cell_width(self.get_cell(row, key)) for row in self.rows)])
-            column.content_width = widest
-        self._require_update_dimensions = True
-        self.refresh()
+            column.label, changed = text, True
+            column.content_width = max([text.cell_len, *(cell_width(self.get_cell(row, key)) for row in self.rows)])
+        if changed:
+            self._require_update_dimensions = True
+            self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_labels(self.app.size.width)
