@@ -162,13 +162,14 @@ async def test_an_advisers_home_is_their_caseload_most_urgent_first(make_app, de
             row = cells(table, r.claim_id)
             assert row[0] == f"{r.customer_name} {r.nino}"
             assert row[1].strip() == (r.rag or "–")  # the letter always; a dash, never a blank
-            assert row[2:5] == [r.runway, str(r.weeks), " ".join(SHORT_FLAGS[f] for f in r.flags)]
+            # The next action before the flags (which the runway, weeks and RAG already say).
+            assert row[2:4] == [r.runway, str(r.weeks)] and row[5] == " ".join(SHORT_FLAGS[f] for f in r.flags)
             if r.next_action:
-                assert row[5].startswith(r.next_action_due.isoformat()) and r.next_action[:10] in row[5]
+                assert row[4].startswith(r.next_action_due.isoformat()) and r.next_action[:10] in row[4]
                 # Overdue against the app's clock, as in My actions.
-                assert ("overdue" in row[5]) == (r.next_action_due < demo.clock.today())
+                assert ("overdue" in row[4]) == (r.next_action_due < demo.clock.today())
             else:
-                assert row[5] == "—"
+                assert row[4] == "—"
             assert row[6] == (r.last_contact.isoformat() if r.last_contact else "—")
             assert row[7:9] == [r.benefit, r.claim_start.isoformat()]
         s = page.summary
@@ -383,7 +384,7 @@ async def test_my_actions_overdue_first_open_and_mark_done(make_app, demo, demo_
         assert query_db(demo_db, "SELECT status FROM action WHERE id = :i", i=aid)[0][0] == "done"
         after = next(r for r in store_page(demo_db, demo.clock, adviser, adviser_id=adviser).rows
                      if r.claim_id == row.claim_id)
-        shown_action = cells(caseload_table(app), row.claim_id)[5]
+        shown_action = cells(caseload_table(app), row.claim_id)[4]
         if after.next_action is None:
             assert shown_action == "—"
         else:

@@ -97,3 +97,45 @@ async def test_the_cohort_matrix_keeps_every_milestone_whole_at_80_columns(make_
         await settle(pilot)
         cells = [str(matrix.get_cell_at((r, 3))) for r in range(matrix.row_count)]
         assert any("interim" in c for c in cells) and any("OPtE" in c for c in cells)
+
+
+async def test_the_caseloads_next_action_is_whole_at_80_columns(make_app, demo, demo_db) -> None:
+    """At 80 columns the customer shows the NI number's visible end and the next action its narrow form (the due
+    date, "!" when overdue, a shorter text), so the next action sits whole beside the customer, RAG, runway and
+    weeks; the flags come after it. At 120 the full forms again, and at 80 once more."""
+    from test_caseload_screen import caseload_table, cells, rich_adviser, store_page
+
+    adviser = rich_adviser(demo_db)
+    page = store_page(demo_db, demo.clock, adviser, adviser_id=adviser)
+    today = demo.clock.today()
+    with_action = [r for r in page.rows if r.next_action]
+    overdue = next(r for r in with_action if r.next_action_due < today)
+    app = make_app(as_staff=adviser)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = caseload_table(app)
+        labels = [c.label.plain for c in table.ordered_columns]
+        assert labels[4:6] == ["5 Next action (due)", "Flags"]
+        # Every column up to the next action is on screen whole, with the table scrolled to its left edge.
+        assert table.scroll_x == 0
+        through_action = sum(c.get_render_width(table) for c in table.ordered_columns[:5])
+        assert through_action <= table.scrollable_content_region.width
+        row = cells(table, overdue.claim_id)
+        assert row[0] == f"{overdue.customer_name} {overdue.nino.lstrip('*')}"
+        assert row[4].startswith(f"{overdue.next_action_due.isoformat()}! ") and "overdue" not in row[4]
+        assert overdue.next_action[:10] in row[4]
+        for r in page.rows:
+            assert len(cells(table, r.claim_id)[4]) <= 10 + 2 + 13 and len(cells(table, r.claim_id)[0]) <= 16 + 4
+        # Sorted on weeks, its heading's arrow still leaves the next action whole.
+        await pilot.press("4")
+        await settle(pilot)
+        assert sum(c.get_render_width(table) for c in table.ordered_columns[:5]) <= table.scrollable_content_region.width
+        await pilot.resize_terminal(120, 40)
+        await settle(pilot)
+        row = cells(table, overdue.claim_id)
+        assert row[0] == f"{overdue.customer_name} {overdue.nino}"
+        assert row[4].startswith(f"{overdue.next_action_due.isoformat()} overdue · ")
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        assert cells(table, overdue.claim_id)[4].startswith(f"{overdue.next_action_due.isoformat()}! ")
+        assert sum(c.get_render_width(table) for c in table.ordered_columns[:5]) <= table.scrollable_content_region.width

@@ -41,8 +41,8 @@ COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("rag", "RAG", "rag"),
     ("runway", "Runway", "milestone"),
     ("weeks", "Wks", "weeks"),
-    ("flags", "Flags", None),
     ("action", "Next action (due)", "action"),
+    ("flags", "Flags", None),
     ("contact", "Contact", "contact"),
     ("benefit", "Ben", "benefit"),
     ("start", "Started", "start"),
@@ -55,6 +55,13 @@ SORT_LABELS = {"urgency": "urgency", "customer": "customer", "rag": "RAG", "mile
                "start": "claim start", "conference": "conference"}
 QUICK_KEYS = {"a": "approaching", "r": "red", "v": "review due", "b": "beyond 52", "x": "all", "asterisk": "all"}
 ACTION_WIDTH = 26
+# Below this many columns the customer and next-action cells take their narrow form (the name to 16 characters
+# and the NI number's visible end; the due date with "!" for overdue and the text to 13), so at 80 columns the
+# next action is whole beside the customer, RAG, runway and weeks, whichever of them is sorted on. Flags,
+# derived from those four, come after it and go off the edge first.
+NARROW_BELOW = 100
+NARROW_NAME_WIDTH = 16
+NARROW_ACTION_WIDTH = 13
 NONE = "—"
 
 
@@ -111,23 +118,30 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def action_text(row: CaseloadRow, today: dt.date) -> str:
-    """The due date first (and "overdue" in words), so a narrow column still shows what matters.
+def action_text(row: CaseloadRow, today: dt.date, narrow: bool = False) -> str:
+    """The due date first (and "overdue" in words, or "!" in the narrow form), so a narrow column still shows
+    what matters.
 
     Actions are the team's own records, so overdue is against today (as in My actions), not the
     extract's date."""
     if not row.next_action:
         return NONE
     due = row.next_action_due
-    when = f"{due.isoformat()}{' overdue' if due < today else ''} · " if due else ""
+    overdue = due is not None and due < today
+    if narrow:
+        when = f"{due.isoformat()}{'!' if overdue else ''} " if due else ""
+        return f"{when}{_short(row.next_action, NARROW_ACTION_WIDTH)}"
+    when = f"{due.isoformat()}{' overdue' if overdue else ''} · " if due else ""
     return f"{when}{_short(row.next_action, ACTION_WIDTH)}"
 
 
-def row_cells(row: CaseloadRow, today: dt.date) -> tuple:
-    """The cells of one claim's row; the first is a fresh Text (the table keeps rows' places by it)."""
-    customer = Text(row.customer_name or row.customer_id)
+def row_cells(row: CaseloadRow, today: dt.date, narrow: bool = False) -> tuple:
+    """The cells of one claim's row, in COLUMNS' order; the first is a fresh Text (the table keeps rows' places
+    by it). Narrow, the customer shows the NI number's visible end only and the next action its short form."""
+    name = row.customer_name or row.customer_id
+    customer = Text(_short(name, NARROW_NAME_WIDTH) if narrow else name)
     if row.nino:
-        customer.append(f" {row.nino}", style="dim")
+        customer.append(f" {row.nino.lstrip('*') if narrow else row.nino}", style="dim")
     conference = f"{row.last_conference.isoformat() if row.last_conference else NONE} · " \
                  f"{row.expected_offflow.isoformat() if row.expected_offflow else NONE}"
     return (
@@ -135,8 +149,8 @@ def row_cells(row: CaseloadRow, today: dt.date) -> tuple:
         rag_badge(row.rag),
         row.runway,
         Text(str(row.weeks), justify="right"),
+        action_text(row, today, narrow),
         flag_words(row.flags),
-        action_text(row, today),
         row.last_contact.isoformat() if row.last_contact else NONE,
         row.benefit,
         row.claim_start.isoformat(),
@@ -259,6 +273,7 @@ class CaseloadScreen(FrameScreen):
         self._loading_more = False
         self._actor: Actor | None = None
         self.covers: list = []  # the colleagues' caseloads the user covers today (w switches)
+        self._narrow_shown: bool | None = None  # the cells' form the table shows (row_cells' narrow)
 
     # Layout
 
@@ -503,17 +518,29 @@ class CaseloadScreen(FrameScreen):
             if message.query.offset != len(self.rows):
                 return
             self.rows.extend(rows)
-            table.append([(r.claim_id, row_cells(r, today)) for r in rows])
+            table.append([(r.claim_id, row_cells(r, today, self.narrow)) for r in rows])
         else:
             self._answered = message.generation
             self.rows = list(rows)
-            table.merge([(r.claim_id, row_cells(r, today)) for r in rows])
+            table.merge([(r.claim_id, row_cells(r, today, self.narrow)) for r in rows])
+        self._narrow_shown = self.narrow
         self.total = result.page.total
         self.loaded = True
         self.query_one("#caseload-summary", Static).update(summary_text(result.page.summary))
         self.query_one("#caseload-showing", Static).update(
             showing_text(self.quick, len(self.rows), self.total, result.page.summary.size))
         self._show_title()
+
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < NARROW_BELOW
+
+    def on_resize(self) -> None:
+        # Across NARROW_BELOW the cells take the other form; the rows already read are shown again in it.
+        if self.rows and self.narrow != self._narrow_shown:
+            today = self.caseload.clock.today()
+            self.table.merge([(r.claim_id, row_cells(r, today, self.narrow)) for r in self.rows])
+        self._narrow_shown = self.narrow
 
     def _show_title(self) -> None:
         arrow = "↓" if self.descending else "↑"
