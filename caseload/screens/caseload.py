@@ -29,6 +29,7 @@ from caseload.store.errors import StoreError
 from caseload.store.info import ImportRow
 from caseload.widgets.merge_table import MergeTable
 from caseload.widgets.rag import rag_badge
+from caseload.widgets.table import is_narrow
 
 PAGE = 200
 FILTER_DELAY = 0.05  # seconds of quiet typing before the filter runs, while an earlier one is still reading
@@ -55,11 +56,10 @@ SORT_LABELS = {"urgency": "urgency", "customer": "customer", "rag": "RAG", "mile
                "start": "claim start", "conference": "conference"}
 QUICK_KEYS = {"a": "approaching", "r": "red", "v": "review due", "b": "beyond 52", "x": "all", "asterisk": "all"}
 ACTION_WIDTH = 26
-# Below this many columns the customer and next-action cells take their narrow form (the name to 16 characters
+# Below NARROW_BELOW columns the customer and next-action cells take their narrow form (the name to 16 characters
 # and the NI number's visible end; the due date with "!" for overdue and the text to 13), so at 80 columns the
 # next action is whole beside the customer, RAG, runway and weeks, whichever of them is sorted on. Flags,
 # derived from those four, come after it and go off the edge first.
-NARROW_BELOW = 100
 NARROW_NAME_WIDTH = 16
 NARROW_ACTION_WIDTH = 13
 NONE = "—"
@@ -533,7 +533,7 @@ class CaseloadScreen(FrameScreen):
 
     @property
     def narrow(self) -> bool:
-        return self.app.size.width < NARROW_BELOW
+        return is_narrow(self)
 
     def on_resize(self) -> None:
         # Across NARROW_BELOW the cells take the other form; the rows already read are shown again in it.

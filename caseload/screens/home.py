@@ -19,7 +19,7 @@ from caseload.store.access import Actor, Role
 from caseload.store.conference import AdviserConference
 from caseload.store.errors import StoreError
 from caseload.store.info import AdviserSummary, ImportRow, TeamSummary
-from caseload.widgets.table import KeyedTable
+from caseload.widgets.table import NARROW_BELOW, KeyedTable, is_narrow
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,6 @@ def import_text(latest: ImportRow | None) -> str:
 
 def _num(n: int | str) -> Text:
     return Text(str(n), justify="right")
-
-
-NARROW_BELOW = 100  # columns of terminal under which the teams table narrows (headers, then the marker's words)
 
 
 def conference_text(c: AdviserConference | None, narrow: bool = False) -> str:
@@ -170,7 +167,7 @@ class HomeScreen(FrameScreen):
 
     @property
     def narrow(self) -> bool:
-        return self.app.size.width < NARROW_BELOW
+        return is_narrow(self)
 
     def on_resize(self) -> None:
         if self.overview is not None:

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from caseload.measures.cohorts import Period
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
+from caseload.widgets.table import is_narrow
 
 MEETS, MISSES = "\u2713", "\u2717"  # ✓ ✗
 GREEN_STYLE = "bold #3fa34d"
@@ -37,9 +38,6 @@ def can_still_make_it(row: OffflowRow) -> bool:
     """An interim cell short of its level that enough members, not yet at the milestone, could close."""
     needed = row.still_needed
     return row.status == "interim" and bool(needed) and needed <= row.not_yet_at
-
-
-NARROW_BELOW = 100  # columns of terminal under which cells take their narrow form
 
 
 def cell_text(row: OffflowRow, narrow: bool = False) -> Text:
@@ -100,7 +98,7 @@ class CohortMatrix(DataTable):
         self._periods = list(periods)
         self._milestones = sorted(milestones)
         self._rows = {(r.period.start, r.milestone_weeks): r for r in rows}
-        self._narrow = narrow = self.app.size.width < NARROW_BELOW
+        self._narrow = narrow = is_narrow(self)
         self.clear(columns=True)
         self.add_column("Cohort", key="period")
         for w in self._milestones:
@@ -119,7 +117,7 @@ class CohortMatrix(DataTable):
             self.move_cursor(row=self.row_count - 1, column=1, animate=False)
 
     def on_resize(self) -> None:
-        if self._periods and (self.app.size.width < NARROW_BELOW) != getattr(self, "_narrow", None):
+        if self._periods and (is_narrow(self)) != getattr(self, "_narrow", None):
             self.show(list(self._rows.values()), self._periods, self._milestones)
 
     @property

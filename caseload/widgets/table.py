@@ -19,6 +19,17 @@ from textual.widgets._data_table import _EMPTY_TEXT, default_cell_formatter
 from caseload.widgets.literal import literal, visible
 
 
+# Narrower than this many columns of terminal (an 80-column one) tables take their narrow forms: the teams table's
+# short headers and conference marker, the cohort matrix's cells, the caseload's customer and next action. One
+# width for every screen, read from the app's size in resize handlers (a screen's own handler runs before Textual
+# sets its breakpoint classes).
+NARROW_BELOW = 100
+
+
+def is_narrow(widget: Any) -> bool:
+    return widget.app.size.width < NARROW_BELOW
+
+
 def table_cell(value: Any) -> Any:
     """A str cell is data (a name, a note): kept as literal Text, which DataTable never reads as markup."""
     return literal(value) if isinstance(value, str) else value
