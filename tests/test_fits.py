@@ -139,3 +139,27 @@ async def test_the_caseloads_next_action_is_whole_at_80_columns(make_app, demo, 
         await settle(pilot)
         assert cells(table, overdue.claim_id)[4].startswith(f"{overdue.next_action_due.isoformat()}! ")
         assert sum(c.get_render_width(table) for c in table.ordered_columns[:5]) <= table.scrollable_content_region.width
+
+
+async def test_a_borderless_field_in_focus_is_visibly_tinted(make_app, demo, demo_db) -> None:
+    """Focus is always visible: the caseload's one-line filter box, which has no border, takes an accent tint when
+    `/` puts the cursor in it, and loses it when enter hands the keys back to the table."""
+    from textual.widgets import Input
+
+    from test_caseload_screen import rich_adviser
+
+    app = make_app(as_staff=rich_adviser(demo_db))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        box = app.screen.query_one("#caseload-filter", Input)
+        blurred = box.background_colors[1]
+        assert box.styles.background_tint.a < 0.1
+        await pilot.press("slash")
+        await settle(pilot)
+        assert app.focused is box
+        assert box.styles.background_tint.a >= 0.2
+        focused = box.background_colors[1]
+        assert abs(focused.brightness - blurred.brightness) > 0.03 or focused.hsl.h != blurred.hsl.h, (focused, blurred)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.focused is not box and box.styles.background_tint.a < 0.1
