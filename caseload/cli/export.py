@@ -182,8 +182,13 @@ def cmd_export(args: argparse.Namespace, clock: Clock) -> int:
                "curve": ("csv",)}
     args.format = export_format(args.output, args.format, choices.get(args.what, ("csv", "md", "html")),
                                 "csv" if args.what in ("offflow", "curve") else None)
-    return {"offflow": cmd_export_offflow, "agenda": conference.cmd_export_agenda, "curve": cmd_export_curve,
-            "conference": conference.cmd_export_conference}.get(args.what, cmd_export_fairness)(args, clock)
+    from caseload.cli.progress import wanted, working
+
+    command = {"offflow": cmd_export_offflow, "agenda": conference.cmd_export_agenda, "curve": cmd_export_curve,
+               "conference": conference.cmd_export_conference}.get(args.what, cmd_export_fairness)
+    # An export that takes over a second (a large office's figures) shows that it is working.
+    with working(wanted(bool(args.quiet)), f"exporting {args.what}"):
+        return command(args, clock)
 
 
 def cmd_export_fairness(args: argparse.Namespace, clock: Clock) -> int:

@@ -1,4 +1,4 @@
-"""Progress on a terminal for the command line's long commands (an import, the demo's build).
+"""Progress on a terminal for the command line's long commands (an import, the demo's build, an export).
 
 On a terminal the command shows one live line on standard error: the stage in words, a bar (the share
 of the file checked while checking; a moving bar in the set-based stages after it, whose share is not
@@ -9,13 +9,14 @@ shown and only the command's summary and its errors are printed.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TaskProgressColumn, TextColumn
 from rich.text import Text
 
 from caseload.store.importer import Progress as ImportProgress
@@ -70,3 +71,38 @@ def import_bar(show: bool, label: str = "", stream: TextIO | None = None) -> Ite
             bar.update(task[0], description=description, completed=share or 0, rows=rows, rate=rate)
 
         yield tell
+
+
+@contextmanager
+def working(show: bool, what: str, after: float = 1.0, stream: TextIO | None = None) -> Iterator[None]:
+    """A live line ("exporting offflow…", a spinner and the time so far) for a command whose share done is not
+    known, shown only once it has taken `after` seconds, so a quick command prints its summary alone. Standard
+    output is left alone (it may carry the export itself); what the command writes to standard error meanwhile
+    is printed above the line."""
+    if not show:
+        yield
+        return
+    started = time.monotonic()
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), _SinceStart(started),
+                   console=Console(file=stream or sys.stderr), transient=True, redirect_stdout=False)
+    bar.add_task(f"{what}…", total=None)
+    lock = threading.Lock()
+    state = {"shown": False, "done": False}
+
+    def show_line() -> None:
+        with lock:
+            if not state["done"]:
+                bar.start()
+                state["shown"] = True
+
+    timer = threading.Timer(after, show_line)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["shown"]:
+                bar.stop()
