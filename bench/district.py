@@ -11,6 +11,8 @@ the median of ``--runs`` runs (peak memory: the largest), printed beside its flo
 same run. The measuring is bench/run.py's (import, export, roll-up, floors) and bench/app.py's
 (the app, timed by a probe inside it); ``--pg`` adds the import and roll-up rows against a
 PostgreSQL server (``--pg`` alone: the one in $CASELOAD_TEST_PG, as scripts/pg.sh starts it).
+``--national [ROWS] --pg`` instead measures a national history (10,000,000 claims) on PostgreSQL: import beside
+its COPY floor, team roll-up, an adviser's caseload page, ``export offflow --by office``.
 See bench/README.md.
 """
 
@@ -101,6 +103,70 @@ def bench_pg(url: str, extract: Path, rows: int, runs: int, log) -> dict:  # noq
             out["group_by_seconds"].append(secs)
             log(f"  PostgreSQL GROUP BY run {k + 1}: {secs:.3f} s ({len(groups)} groups)")
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# A national history on PostgreSQL (--national)
+
+GOAL_NATIONAL_CASELOAD_S = 0.050
+GOAL_NATIONAL_EXPORT_S = 2.0
+
+
+def national(url: str, rows: int, runs: int, work: Path, log) -> str:  # noqa: ANN001
+    """`rows` claims (10,000,000 by default: a national history) on PostgreSQL: the import beside its COPY floor,
+    the team roll-up, an adviser's caseload page and `caseload export offflow --by office` end to end. Import and
+    floor once each (they are the long part); the reads `runs` times. Returns the table."""
+    from fixtures.generator import district_shape
+
+    from caseload.clock import FixedClock
+    from caseload.store.access import actor_for
+    from caseload.store.caseload import CaseloadQuery, caseload
+    from caseload.store.db import open_database
+
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"national: {rows:,} claims ({district_shape(rows).offices} offices): generating the extract...")
+    extract, gen = rb.generate(rows, work, "--district")
+    log(f"  generated in {gen:.0f} s")
+    m = bench_pg(url, extract, rows, 1, log)
+    rollup, _ = rb.time_rollup(url, runs, log)
+    engine = open_database(url, FixedClock.on(rb.AS_AT), create=False)
+    with engine.connect() as conn:
+        from sqlalchemy import text
+
+        adviser = conn.execute(text("SELECT adviser_id FROM claim WHERE end_day IS NULL GROUP BY adviser_id "
+                                    "ORDER BY COUNT(*) DESC, adviser_id LIMIT 1")).scalar()
+        actor = actor_for(conn, adviser)
+        page = []
+        for k in range(runs):
+            secs, got = rb.timed(caseload, conn, actor, rb.AS_AT, CaseloadQuery(adviser_id=adviser))
+            page.append(secs)
+            log(f"  caseload page run {k + 1} ({adviser}, {got.total} open claims): {secs * 1000:.1f} ms")
+    engine.dispose()
+    export = []
+    out = work / "offflow-office.csv"
+    for k in range(runs):
+        r = rb.run_child([rb.bin_path("caseload"), "export", "offflow", "--by", "office", "--cohort",
+                          "reporting-month", "--last", "12", "--output", str(out), "--db", url])
+        export.append(r["seconds"])
+        log(f"  export --by office run {k + 1}: {r['seconds']:.2f} s")
+    imp, floor = m["seconds"][0], m["floor_seconds"][0]
+    return "\n".join([
+        f"National history on PostgreSQL: {rows:,} claims, generated in {gen:.0f} s; import and floor once, "
+        f"reads median of {runs}.",
+        "",
+        "| what | ours | floor | ratio | goal | verdict |",
+        "|---|---:|---:|---:|---|---|",
+        f"| import, rows/s (end to end) | {rows / imp:,.0f} ({imp:.0f} s, peak {m['peak_mb'][0]:.0f} MB) | "
+        f"{rows / floor:,.0f} (COPY into a bare table) | {imp / floor:.1f}× slower | >= 100,000 rows/s | "
+        f"{verdict(rows / imp >= GOAL_IMPORT_ROWS_S, f'needs {GOAL_IMPORT_ROWS_S * imp / rows:.1f}× more')} |",
+        f"| team roll-up (12 months by team) | {_ms(rb.median(rollup))} | {_ms(rb.median(m['group_by_seconds']))} "
+        f"(hand-written GROUP BY) | {rb.median(rollup) / rb.median(m['group_by_seconds']):.2f}× | < 100 ms | "
+        f"{verdict(rb.median(rollup) < GOAL_ROLLUP_S, 'slower than the goal')} |",
+        f"| an adviser's caseload page | {_ms(rb.median(page))} | — | — | < 50 ms | "
+        f"{verdict(rb.median(page) < GOAL_NATIONAL_CASELOAD_S, 'slower than the goal')} |",
+        f"| `export offflow --by office`, end to end | {_s(rb.median(export))} | — | — | < 2 s | "
+        f"{verdict(rb.median(export) < GOAL_NATIONAL_EXPORT_S, 'slower than the goal')} |",
+    ])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
                          "without URL, $CASELOAD_TEST_PG")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep the extracts and databases")
     ap.add_argument("--json", type=Path, metavar="PATH", help="also write every raw figure to PATH")
+    ap.add_argument("--national", nargs="?", const=10_000_000, type=int, metavar="ROWS",
+                    help="instead of --sizes: a national history on PostgreSQL (--pg needed), 10,000,000 claims "
+                         "unless ROWS is given; import once, reads --runs times (about an hour on 2 cores)")
     args = ap.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -240,12 +309,22 @@ def main(argv: list[str] | None = None) -> int:
 
     work, cleanup = rb.prepare(args.keep, args.commit)
     env = rb.environment(everything=True)
-    log(f"caseload district bench: sizes {', '.join(f'{s:,}' for s in sizes)} x {args.runs} runs; "
+    log(f"caseload district bench: {f'national, {args.national:,} claims' if args.national else 'sizes ' + ', '.join(f'{s:,}' for s in sizes)} x {args.runs} runs; "
         f"{rb.describe_env(env)}")
     load = env["load_average_at_start"]
     if load and load[0] > 0.5:
         log(f"warning: the 1-minute load average is {load[0]:.2f}; other work on this machine will slow these figures")
     t0 = time.perf_counter()
+    if args.national:
+        if not pg:
+            ap.error("--national runs on PostgreSQL: give --pg")
+        try:
+            print(national(pg, args.national, args.runs, work / "national", log))
+        finally:
+            if cleanup is not None:
+                cleanup.cleanup()
+        log(f"wall time {time.perf_counter() - t0:.0f} s")
+        return 0
     try:
         results = [measure(n, args.runs, work / str(n), pg, log) for n in sizes]
         env["code_fingerprint_at_end"] = rb.code_fingerprint(everything=True)
