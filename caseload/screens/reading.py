@@ -72,10 +72,10 @@ class Reads:
         try:
             data = read()
         except StoreError as exc:
-            self.post_message(self.Failed(str(exc), tag))  # type: ignore[attr-defined]
+            self.post_message(Reads.Failed(str(exc), tag))  # type: ignore[attr-defined]
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(loaded(data) if loaded else self.Loaded(data, tag))  # type: ignore[attr-defined]
+            self.post_message(loaded(data) if loaded else Reads.Loaded(data, tag))  # type: ignore[attr-defined]
 
     def write_and_post(self, change: Callable[[Connection], T], said: str | Callable[[T], str] = "",
                        tag: object = None) -> None:
@@ -88,9 +88,9 @@ class Reads:
             with write(self.caseload.engine) as conn:
                 data = change(conn)
         except StoreError as exc:
-            self.post_message(self.Wrote(str(exc), tag=tag, error=exc))  # type: ignore[attr-defined]
+            self.post_message(Reads.Wrote(str(exc), tag=tag, error=exc))  # type: ignore[attr-defined]
             return
-        self.post_message(self.Wrote(said(data) if callable(said) else said, data, tag))  # type: ignore[attr-defined]
+        self.post_message(Reads.Wrote(said(data) if callable(said) else said, data, tag))  # type: ignore[attr-defined]
 
     def on_reads_wrote(self, message: Wrote) -> None:
         self.wrote(message)
