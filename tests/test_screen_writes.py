@@ -1,6 +1,7 @@
 """A screen's write through the one shared path (screens/reading.Reads.write_and_post), with Pilot on a copy
 of the demo office: a stale edit is refused with the store's own sentence and writes nothing; the same
-change made on the note as it now stands is saved and shown. The team view's context note is the write.
+change made on the record as it now stands is saved and shown. The writes: the team view's context note
+(its outcome a notification) and d on My actions (the screen base's marking done, said on the screen).
 """
 
 from __future__ import annotations
@@ -82,3 +83,55 @@ async def test_a_stale_note_is_refused_in_the_stores_words_and_the_fresh_one_is_
             f"Note on {LABEL} (Northgate, M001): Job fair on the 14th; warehouse closure: 300 jobs lost")
     assert stored_notes(demo_db, demo.clock) == [
         (LABEL, "Job fair on the 14th; warehouse closure: 300 jobs lost", "M001", 2)]
+
+
+def amend_elsewhere(db: Path, clock, staff_id: str, action_id: int, version: int, description: str) -> None:  # noqa: ANN001
+    """The same adviser corrects the action from another copy of caseload while My actions is open."""
+    from caseload.store.records import amend
+
+    engine = open_database(str(db), clock)
+    try:
+        with write(engine) as conn:
+            amend(conn, clock, actor_for(conn, staff_id), "action", action_id, version, "typo",
+                  description=description)
+    finally:
+        engine.dispose()
+
+
+def action_row(db: Path, clock, action_id: int) -> tuple:  # noqa: ANN001
+    from sqlalchemy import text as sql
+
+    engine = open_database(str(db), clock)
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(sql("SELECT description, status, done_by, version FROM action WHERE id = :id"),
+                                      {"id": action_id}).one())
+    finally:
+        engine.dispose()
+
+
+async def test_marking_a_stale_action_done_is_refused_and_the_action_as_it_now_is_is_marked(make_app, demo, demo_db):
+    from caseload.screens.actions import MyActionsScreen
+
+    adviser = "A0001"
+    app = make_app(as_staff=adviser)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot, MyActionsScreen)
+        first = next(iter(screen.actions.values()))
+        amend_elsewhere(demo_db, demo.clock, adviser, first.action_id, first.version, "Call about the CV workshop")
+
+        await pilot.press("d")  # the list still holds the action as it was: a stale change
+        await settle(pilot)
+        note = str(screen.query_one("#actions-note", Static).content)
+        assert note.startswith("⚠ This action was changed ") and "after you opened it." in note
+        assert action_row(demo_db, demo.clock, first.action_id) == ("Call about the CV workshop", "open", None,
+                                                                    first.version + 1)
+
+        # Read again after the refusal, the list has the corrected action; d now marks it done.
+        assert screen.actions[f"action:{first.action_id}"].description == "Call about the CV workshop"
+        await pilot.press("d")
+        await settle(pilot)
+        assert str(screen.query_one("#actions-note", Static).content).startswith("Done: Call about the CV workshop")
+        assert f"action:{first.action_id}" not in screen.actions
+    assert action_row(demo_db, demo.clock, first.action_id) == ("Call about the CV workshop", "done", adviser,
+                                                                first.version + 2)
