@@ -8,13 +8,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from caseload.screens.base import UNDO_BINDING, BackScreen, complete
 from caseload.store.access import Actor
 from caseload.store.customer import MyAction
-from caseload.store.errors import StoreError
 from caseload.widgets.merge_table import MergeTable
 
 
@@ -54,16 +52,6 @@ class MyActionsScreen(BackScreen):
     )
     BINDINGS = [Binding("d", "done", "Done", id="actions_done"), UNDO_BINDING]
 
-    class Loaded(Message):
-        def __init__(self, actions: list[MyAction]) -> None:
-            super().__init__()
-            self.actions = actions
-
-    class Said(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self) -> None:
         super().__init__()
         self.actions: dict[str, MyAction] = {}
@@ -97,20 +85,16 @@ class MyActionsScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="my-actions")
     def load(self, actor: Actor) -> None:
-        try:
-            actions = read_actions(self.caseload.engine, actor, self.caseload.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Said(f"⚠ Your actions could not be read: {exc}"))
-            return
-        self.post_message(self.Loaded(actions))
+        self.read_and_post(lambda: read_actions(self.caseload.engine, actor, self.caseload.clock.today()))
 
-    def on_my_actions_screen_loaded(self, message: Loaded) -> None:
+    def on_reads_loaded(self, message: BackScreen.Loaded) -> None:
+        actions: list[MyAction] = message.data
         self.loaded = True
         today = self.caseload.clock.today()
-        self.actions = {f"action:{a.action_id}": a for a in message.actions}
-        self.query_one(ActionsTable).merge(action_rows(message.actions, today))
-        overdue = sum(a.overdue for a in message.actions)
-        n = len(message.actions)
+        self.actions = {f"action:{a.action_id}": a for a in actions}
+        self.query_one(ActionsTable).merge(action_rows(actions, today))
+        overdue = sum(a.overdue for a in actions)
+        n = len(actions)
         if n == 0:
             note = "You have no open actions."
         else:
@@ -119,8 +103,8 @@ class MyActionsScreen(BackScreen):
             note, self._said = f"{self._said} {note}", ""
         self.query_one("#actions-note", Static).update(note)
 
-    def on_my_actions_screen_said(self, message: Said) -> None:
-        self.query_one("#actions-note", Static).update(message.text)
+    def on_reads_failed(self, message: BackScreen.Failed) -> None:
+        self.query_one("#actions-note", Static).update(f"⚠ Your actions could not be read: {message.text}")
 
     @on(DataTable.RowSelected, "#my-actions")
     def _open(self, event: DataTable.RowSelected) -> None:

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
+from caseload.screens.reading import Reads
+from caseload.store.access import Actor
 from caseload.store.errors import StoreError
 from caseload.widgets.footer import KeysFooter
 from caseload.widgets.header import FrameHeader
-
-if TYPE_CHECKING:
-    from caseload.app import CaseloadApp
-
 
 UNDO_SECONDS = 10.0  # how long `u` takes back a one-key change (an action marked done, a rating)
 
@@ -32,25 +29,15 @@ Undo = Callable[[Any, Any, Any], str]
 # What marks an action done: (conn, clock, actor) -> (the action's id, the sentence saying so).
 Done = Callable[[Any, Any, Any], tuple[int, str]]
 
+# The tags of the two one-key writes every screen can make (their outcome arrives as Reads.Wrote).
+MARKED, UNDONE = "marked", "undone"
 
-class FrameScreen(Screen):
+
+class FrameScreen(Reads, Screen):
     """A full screen inside the frame. Subclasses give SCREEN_NAME, HELP_TEXT and compose_body()."""
 
     SCREEN_NAME: ClassVar[str] = ""
     HELP_TEXT: ClassVar[str] = ""
-
-    class Undone(Message):
-        def __init__(self, text: str, problem: bool = False) -> None:
-            super().__init__()
-            self.text = text
-            self.problem = problem
-
-    class Marked(Message):
-        def __init__(self, text: str, problem: bool = False, done: int | None = None) -> None:
-            super().__init__()
-            self.text = text
-            self.problem = problem  # the store refused (its sentence is the text)
-            self.done = done  # the action just marked done, which u can reopen
 
     _undo: tuple[float, Undo] | None = None
 
@@ -64,21 +51,19 @@ class FrameScreen(Screen):
 
     @work(thread=True, exclusive=True, group="mark-done")
     def _mark_done(self, actor, done: Done) -> None:  # noqa: ANN001
-        from caseload.store.db import write
+        self.write_and_post(lambda conn: done(conn, self.caseload.clock, actor), lambda marked: marked[1], MARKED)
 
-        app = self.caseload
-        try:
-            with write(app.engine) as conn:
-                action_id, text = done(conn, app.clock, actor)
-        except StoreError as exc:
-            self.post_message(self.Marked(str(exc), problem=True))
-            return
-        self.post_message(self.Marked(text, done=action_id))
-
-    def on_frame_screen_marked(self, message: Marked) -> None:
-        if message.done is not None:
-            self.offer_undo(message.text, reopen(message.done))
-        self.marked(message.text, message.problem, message.done)
+    def wrote(self, message: Reads.Wrote) -> None:
+        if message.tag == MARKED:
+            done = message.data[0] if message.saved else None
+            if done is not None:
+                self.offer_undo(message.text, reopen(done))
+            self.marked(message.text, not message.saved, done)
+        elif message.tag == UNDONE:
+            self.notify(message.text, severity="information" if message.saved else "warning")
+            self.undone()
+        else:
+            super().wrote(message)
 
     def marked(self, text: str, problem: bool, done: int | None) -> None:
         """Say that an action was marked done, or why not (the store's sentence), and reload."""
@@ -100,20 +85,7 @@ class FrameScreen(Screen):
 
     @work(thread=True, exclusive=True, group="undo")
     def _run_undo(self, actor, undo: Undo) -> None:  # noqa: ANN001
-        from caseload.store.db import write
-
-        app = self.caseload
-        try:
-            with write(app.engine) as conn:
-                text = undo(conn, app.clock, actor)
-        except StoreError as exc:
-            self.post_message(self.Undone(str(exc), problem=True))
-            return
-        self.post_message(self.Undone(text))
-
-    def on_frame_screen_undone(self, message: Undone) -> None:
-        self.notify(message.text, severity="warning" if message.problem else "information")
-        self.undone()
+        self.write_and_post(lambda conn: undo(conn, self.caseload.clock, actor), str, UNDONE)
 
     def undone(self) -> None:
         """Show the record as it is after an undo (subclasses reload)."""
@@ -133,10 +105,6 @@ class FrameScreen(Screen):
             said, severity = (f"Could not write {exc.filename or 'the file'}: {exc.strerror or exc}. Choose another "
                               "folder or name."), "error"
         self.app.call_from_thread(self.notify, said, severity=severity, timeout=10)
-
-    @property
-    def caseload(self) -> CaseloadApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield FrameHeader(id="frame-header")
@@ -158,6 +126,22 @@ class BackScreen(FrameScreen):
 
     def action_back(self) -> None:
         self.dismiss()
+
+
+class FiguresScreen(BackScreen):
+    """A screen of figures (team view, fairness) for the actor given, else whoever has said who they are
+    in the app."""
+
+    def __init__(self, actor: Actor | None = None) -> None:
+        super().__init__()
+        self._actor = actor
+
+    @property
+    def actor(self) -> Actor | None:
+        if self._actor is not None:
+            return self._actor
+        identity = self.caseload.identity
+        return identity.actor if identity else None
 
 
 def complete(action_id: int, version: int, said: str) -> Done:

@@ -22,10 +22,10 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import get_current_worker
 
 from caseload.screens.base import UNDO_BINDING, FrameScreen
+from caseload.screens.reading import Reads
 from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import FLAG_WORDS, CaseloadPage, CaseloadQuery, CaseloadRow, CaseloadSummary
-from caseload.store.errors import StoreError
 from caseload.store.info import ImportRow
 from caseload.widgets.merge_table import MergeTable
 from caseload.widgets.rag import rag_badge
@@ -100,6 +100,14 @@ def read_page(engine, actor: Actor, query: CaseloadQuery, today: dt.date) -> Pag
         as_at = latest.as_at if latest else today
         window = settings.load(conn).approaching_days
         return PageResult(latest, as_at, caseload(conn, actor, as_at, query, window))
+
+
+def read_covers(engine, actor: Actor, today: dt.date) -> list:  # noqa: ANN001
+    """The colleagues' caseloads the actor covers today."""
+    from caseload.store.reassign import covers_for
+
+    with engine.connect() as conn:
+        return covers_for(conn, actor.id, today)
 
 
 def next_action_done(claim_id: str, customer: str, conn, clock, actor: Actor) -> tuple[int, str]:  # noqa: ANN001
@@ -237,24 +245,14 @@ class CaseloadScreen(FrameScreen):
     ]
 
     class Loaded(Message):
+        """A page of rows, with the query it answers (read_and_post's `loaded=`)."""
+
         def __init__(self, generation: int, mode: str, query: CaseloadQuery, result: PageResult) -> None:
             super().__init__()
             self.generation = generation
             self.mode = mode  # "replace" (a new query or a refresh) or "append" (the next page)
             self.query = query
             self.result = result
-
-    class Failed(Message):
-        def __init__(self, generation: int, text: str) -> None:
-            super().__init__()
-            self.generation = generation
-            self.text = text
-
-    class CoversRead(Message):
-        def __init__(self, actor: Actor, covers: list) -> None:  # noqa: ANN001
-            super().__init__()
-            self.actor = actor
-            self.covers = covers
 
     def __init__(self, target: Target | None = None, *, home: bool = False) -> None:
         super().__init__()
@@ -309,18 +307,13 @@ class CaseloadScreen(FrameScreen):
 
     @work(thread=True, exclusive=True, group="caseload-covers")
     def _read_covers(self, actor: Actor) -> None:
-        from caseload.store.reassign import covers_for
+        # Tagged with the actor: if it fails no switch is offered (on_reads_failed answers generations only),
+        # and the caseload itself says what is wrong.
+        self.read_and_post(lambda: read_covers(self.caseload.engine, actor, self.caseload.clock.today()), tag=actor)
 
-        try:
-            with self.caseload.engine.connect() as conn:
-                covers = covers_for(conn, actor.id, self.caseload.clock.today())
-        except StoreError:
-            return  # no switch offered; the caseload itself says what is wrong
-        self.post_message(self.CoversRead(actor, covers))
-
-    def on_caseload_screen_covers_read(self, message: CoversRead) -> None:
-        if message.actor == self._actor:
-            self.covers = message.covers
+    def on_reads_loaded(self, message: Reads.Loaded) -> None:
+        if message.tag == self._actor:
+            self.covers = message.data
             self.refresh_bindings()
 
     def action_switch_cover(self) -> None:
@@ -479,13 +472,8 @@ class CaseloadScreen(FrameScreen):
             time.sleep(delay)
         if worker.is_cancelled:
             return
-        try:
-            result = read_page(self.caseload.engine, actor, query, self.caseload.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Failed(generation, str(exc)))
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.Loaded(generation, mode, query, result))
+        self.read_and_post(lambda: read_page(self.caseload.engine, actor, query, self.caseload.clock.today()),
+                           lambda result: self.Loaded(generation, mode, query, result), tag=generation)
 
     @work(thread=True, exclusive=True, group="caseload-read")
     def _read(self, generation: int, mode: str, actor: Actor, query: CaseloadQuery, delay: float) -> None:
@@ -495,11 +483,11 @@ class CaseloadScreen(FrameScreen):
     def _read_more(self, generation: int, actor: Actor, query: CaseloadQuery) -> None:
         self._fetch(generation, "append", actor, query, 0.0)
 
-    def on_caseload_screen_failed(self, message: Failed) -> None:
-        if message.generation != self._generation:
+    def on_reads_failed(self, message: Reads.Failed) -> None:
+        if message.tag != self._generation:
             return
         self._loading_more = False
-        self._answered = message.generation
+        self._answered = self._generation
         self.query_one("#caseload-summary", Static).update(f"⚠ {message.text}")
 
     def on_caseload_screen_loaded(self, message: Loaded) -> None:

@@ -16,7 +16,7 @@ the same screen without the form.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -24,16 +24,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static, TextArea
 from textual.widgets.selection_list import Selection
-from textual.worker import get_current_worker
 
 from caseload.screens.base import BackScreen
 from caseload.screens.dialogs import ACTION_DUE_DAYS, Invalid, parse_date, required
 from caseload.store.access import Actor, Role
 from caseload.store.conference import ConferenceDetail, ItemDetail
-from caseload.store.errors import StoreError
 from caseload.widgets.conference_item import action_text, context_text, record_text, short_reasons
 from caseload.widgets.literal import literal
 from caseload.widgets.rag import rag_word
@@ -54,19 +51,42 @@ class ConferenceView:
         return self.detail.items
 
 
+LAST = -1  # Asked.index for the last item on the agenda (a customer just added)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a read or write of the conference is for (its tag): which answer it is (only the latest
+    generation is shown), the item to show then (None: where the store left off, on opening), a note
+    to say, what to do next ("leave", "summary") and the item just saved, whose draft goes."""
+
+    generation: int
+    index: int | None
+    note: str = ""
+    then: str | None = None
+    saved_item: int | None = None
+
+
+POSITION = "position"  # the tag of saving where the user is on the agenda
+
+
 def read_conference(engine, actor: Actor, conference_id: int) -> ConferenceView:  # noqa: ANN001
+    with engine.connect() as conn:
+        return conference_view(conn, actor, conference_id)
+
+
+def conference_view(conn, actor: Actor, conference_id: int) -> ConferenceView:  # noqa: ANN001
     from caseload.store.conference import conference_detail
     from caseload.store.staff import list_staff
 
-    with engine.connect() as conn:
-        detail = conference_detail(conn, actor, conference_id)
-        owners: list[tuple[str, str]] = []
-        if detail.can_write:
-            owners = [(s.id, s.name) for s in list_staff(conn, actor, team=detail.team)]
-            for sid, name in ((detail.adviser_id, detail.adviser_name), (actor.id, actor.name)):
-                if not actor.is_admin or sid != actor.id:
-                    if sid not in {o for o, _ in owners}:
-                        owners.append((sid, name))
+    detail = conference_detail(conn, actor, conference_id)
+    owners: list[tuple[str, str]] = []
+    if detail.can_write:
+        owners = [(s.id, s.name) for s in list_staff(conn, actor, team=detail.team)]
+        for sid, name in ((detail.adviser_id, detail.adviser_name), (actor.id, actor.name)):
+            if not actor.is_admin or sid != actor.id:
+                if sid not in {o for o, _ in owners}:
+                    owners.append((sid, name))
     return ConferenceView(detail, tuple(owners))
 
 
@@ -191,24 +211,6 @@ class ConferenceScreen(BackScreen):
     # Single keys are for when nothing is being typed: in a text field they are letters.
     LETTER_ACTIONS = frozenset({"step", "skip", "add", "finish", "summary"})
 
-    class Loaded(Message):
-        def __init__(self, generation: int, view: ConferenceView, index: int | None, note: str = "",
-                     then: str | None = None, saved_item: int | None = None) -> None:
-            super().__init__()
-            self.generation = generation
-            self.view = view
-            self.index = index
-            self.note = note
-            self.then = then
-            self.saved_item = saved_item
-
-    class Failed(Message):
-        def __init__(self, generation: int, text: str, reload: bool = False) -> None:
-            super().__init__()
-            self.generation = generation
-            self.text = text
-            self.reload = reload
-
     def __init__(self, conference_id: int) -> None:
         super().__init__()
         self.conference_id = conference_id
@@ -276,54 +278,67 @@ class ConferenceScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="conference-read")
     def _read(self, generation: int, actor: Actor, index: int | None, note: str, then: str | None) -> None:
-        try:
-            view = read_conference(self.caseload.engine, actor, self.conference_id)
-        except StoreError as exc:
-            self.post_message(self.Failed(generation, str(exc)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(generation, view, index, note, then))
+        self.read_and_post(lambda: read_conference(self.caseload.engine, actor, self.conference_id),
+                           tag=Asked(generation, index, note, then))
 
-    def on_conference_screen_failed(self, message: Failed) -> None:
-        if message.generation != self._generation:
+    def on_reads_failed(self, message: BackScreen.Failed) -> None:
+        self._failed(message.tag.generation, message.text)  # type: ignore[attr-defined]
+
+    def on_reads_loaded(self, message: BackScreen.Loaded) -> None:
+        self._loaded(message.tag, message.data)  # type: ignore[arg-type]
+
+    def wrote(self, message: BackScreen.Wrote) -> None:
+        asked = message.tag
+        if asked == POSITION:
+            if not message.saved:
+                self._failed(self._generation, f"Where you are could not be saved: {message.text}")
+        elif message.saved:
+            self._loaded(replace(asked, note=message.text), message.data)  # type: ignore[type-var]
+        else:
+            self._failed(asked.generation, message.text, reload=message.outcome == "stale")  # type: ignore[attr-defined]
+
+    def _failed(self, generation: int, text: str, reload: bool = False) -> None:
+        if generation != self._generation:
             return
         self._busy = False
         # The same move again leaves the item unsaved: a refusal never traps anyone on an item.
         self._leave_ok, self._attempt = self._attempt, None
-        self.say(message.text + again_text(self._leave_ok), problem=True)
+        self.say(text + again_text(self._leave_ok), problem=True)
         if self.view is None:
-            self.query_one("#item-context", Static).update(f"⚠ {message.text}")
-        elif message.reload:
+            self.query_one("#item-context", Static).update(f"⚠ {text}")
+        elif reload:
             # A stale item: read the new version; what was typed is kept as a draft.
             self._stash()
             self._generation += 1
             assert self.actor is not None
-            self._read(self._generation, self.actor, self.index, f"⚠ {message.text}", None)
+            self._read(self._generation, self.actor, self.index, f"⚠ {text}", None)
 
-    def on_conference_screen_loaded(self, message: Loaded) -> None:
-        if message.generation != self._generation:
+    def _loaded(self, asked: Asked, view: ConferenceView) -> None:
+        if asked.generation != self._generation:
             return
         self._busy = False
         self._leave_ok = self._attempt = None
         current = self.item
-        if current is not None and current.id != message.saved_item:
+        if current is not None and current.id != asked.saved_item:
             self._stash()  # the form is refilled below; what was typed on it comes back as a draft
         first = self.view is None
-        self.view = message.view
-        if message.saved_item is not None:
-            self.drafts.pop(message.saved_item, None)
+        self.view = view
+        if asked.saved_item is not None:
+            self.drafts.pop(asked.saved_item, None)
         items = self.view.items
-        index = message.index
+        index = asked.index
         if index is None:
             index = self.view.detail.position if first else self.index
+        elif index == LAST:
+            index = len(items) - 1
         self.index = max(0, min(index, len(items) - 1)) if items else 0
         self._shown_item = None  # always refill: the item's version or record may have changed
         self.show_item()
-        if message.note:
-            self.say(message.note.lstrip("⚠ "), problem=message.note.startswith("⚠"))
-        if message.then == "leave":
+        if asked.note:
+            self.say(asked.note.lstrip("⚠ "), problem=asked.note.startswith("⚠"))
+        if asked.then == "leave":
             self.dismiss()
-        elif message.then == "summary":
+        elif asked.then == "summary":
             self.action_summary()
 
     # Showing an item
@@ -573,13 +588,8 @@ class ConferenceScreen(BackScreen):
     @work(thread=True, exclusive=True, group="conference-position")
     def _save_position(self, actor: Actor, position: int) -> None:
         from caseload.store.conference import move_to
-        from caseload.store.db import write
 
-        try:
-            with write(self.caseload.engine) as conn:
-                move_to(conn, actor, self.conference_id, position)
-        except StoreError as exc:
-            self.post_message(self.Failed(self._generation, f"Where you are could not be saved: {exc}"))
+        self.write_and_post(lambda conn: move_to(conn, actor, self.conference_id, position), tag=POSITION)
 
     def action_save(self) -> None:
         if self.item is None:
@@ -608,24 +618,18 @@ class ConferenceScreen(BackScreen):
     def _record(self, generation: int, actor: Actor, item_id: int, version: int, values: dict[str, Any],
                 then: int | None, after: str | None) -> None:
         from caseload.store.conference import move_to, record_item
-        from caseload.store.db import write
-        from caseload.store.errors import ConflictError
 
-        app = self.caseload
-        try:
-            with write(app.engine) as conn:
-                record_item(conn, app.clock, actor, item_id, version, **values)
-                if then is not None:
-                    move_to(conn, actor, self.conference_id, then)
-            view = read_conference(app.engine, actor, self.conference_id)
-        except ConflictError as exc:
-            self.post_message(self.Failed(generation, str(exc), reload=True))
-            return
-        except StoreError as exc:
-            self.post_message(self.Failed(generation, str(exc)))
-            return
-        name = next((i.context.name for i in view.items if i.id == item_id), "")
-        self.post_message(self.Loaded(generation, view, then, f"Saved: {name}.", after, saved_item=item_id))
+        def change(conn) -> ConferenceView:  # noqa: ANN001
+            record_item(conn, self.caseload.clock, actor, item_id, version, **values)
+            if then is not None:
+                move_to(conn, actor, self.conference_id, then)
+            return conference_view(conn, actor, self.conference_id)
+
+        def said(view: ConferenceView) -> str:
+            return f"Saved: {next((i.context.name for i in view.items if i.id == item_id), '')}."
+
+        # A stale item (outcome "stale") is read again, with what was typed kept as a draft.
+        self.write_and_post(change, said, Asked(generation, then, then=after, saved_item=item_id))
 
     def action_back(self) -> None:
         if self.view is None or self._busy:
@@ -697,22 +701,19 @@ class ConferenceScreen(BackScreen):
     @work(thread=True, exclusive=True, group="conference-write")
     def _add(self, generation: int, actor: Actor, claim_id: str) -> None:
         from caseload.store.conference import add_customer, conference_detail, move_to
-        from caseload.store.db import write
 
-        app = self.caseload
-        try:
-            with write(app.engine) as conn:
-                add_customer(conn, app.clock, actor, self.conference_id, claim_id)
-                # Straight to the new customer, who is last on the agenda.
-                last = len(conference_detail(conn, actor, self.conference_id).items) - 1
-                move_to(conn, actor, self.conference_id, last)
-            view = read_conference(app.engine, actor, self.conference_id)
-        except StoreError as exc:
-            self.post_message(self.Failed(generation, str(exc)))
-            return
-        item = view.items[-1]
-        self.post_message(self.Loaded(generation, view, len(view.items) - 1,
-                                      f"Added: {item.context.name} (claim {item.claim_id}), item {len(view.items)}."))
+        def change(conn) -> ConferenceView:  # noqa: ANN001
+            add_customer(conn, self.caseload.clock, actor, self.conference_id, claim_id)
+            # Straight to the new customer, who is last on the agenda.
+            last = len(conference_detail(conn, actor, self.conference_id).items) - 1
+            move_to(conn, actor, self.conference_id, last)
+            return conference_view(conn, actor, self.conference_id)
+
+        def said(view: ConferenceView) -> str:
+            item = view.items[-1]
+            return f"Added: {item.context.name} (claim {item.claim_id}), item {len(view.items)}."
+
+        self.write_and_post(change, said, Asked(generation, LAST))
 
     def action_finish(self) -> None:
         from caseload.screens.conference_dialogs import FinishDialog

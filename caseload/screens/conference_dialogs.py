@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from sqlalchemy import Connection
@@ -18,19 +18,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from caseload.screens.dialogs import EditDialog, parse_date, required
+from caseload.screens.reading import Reads
 from caseload.store.access import Actor
 from caseload.store.caseload import CaseloadRow
-from caseload.store.errors import StoreError
 from caseload.widgets.rag import rag_badge
 from caseload.widgets.find import PickerTable
-
-if TYPE_CHECKING:
-    from caseload.app import CaseloadApp
 
 CHOOSER_LIMIT = 200
 FILTER_DELAY = 0.15
@@ -68,9 +64,8 @@ class StartConferenceDialog(EditDialog):
         window = settings.load(conn).approaching_days
         self.conference_id = start_or_resume(conn, clock, actor, self.adviser_id, values["on"], window)
 
-    def on_edit_dialog_saved(self, message: EditDialog.Saved) -> None:
-        message.prevent_default()  # the base class's handler would dismiss with True
-        self.dismiss(self.conference_id)  # type: ignore[arg-type]
+    def saved(self) -> None:
+        self.dismiss(self.conference_id)  # type: ignore[arg-type]  (the conference, not True)
 
     def action_cancel(self) -> None:
         self.dismiss(None)  # type: ignore[arg-type]  (no conference: not False, which is not an id)
@@ -153,22 +148,10 @@ def read_candidates(engine, actor: Actor, adviser_id: str, on: dt.date, text: st
     return page.rows, page.total
 
 
-class AddCustomerChooser(ModalScreen["str | None"]):
+class AddCustomerChooser(Reads, ModalScreen["str | None"]):
     """The adviser's caseload on the conference date; enter adds the highlighted customer."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="add_customer_cancel")]
-
-    class Loaded(Message):
-        def __init__(self, generation: int, rows: list[CaseloadRow], total: int) -> None:
-            super().__init__()
-            self.generation = generation
-            self.rows = rows
-            self.total = total
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, adviser_id: str, adviser_name: str, on: dt.date, on_agenda: Collection[str]) -> None:
         super().__init__()
@@ -177,10 +160,6 @@ class AddCustomerChooser(ModalScreen["str | None"]):
         self.on = on
         self.on_agenda = set(on_agenda)
         self._generation = 0
-
-    @property
-    def caseload(self) -> CaseloadApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box", classes="chooser"):
@@ -227,30 +206,26 @@ class AddCustomerChooser(ModalScreen["str | None"]):
             time.sleep(delay)  # the debounce: a newer keystroke cancels this worker while it waits
         if worker.is_cancelled:
             return
-        try:
-            rows, total = read_candidates(self.caseload.engine, actor, self.adviser_id, self.on, text)
-        except StoreError as exc:
-            self.post_message(self.Failed(f"The caseload could not be read: {exc}"))
-            return
-        if not worker.is_cancelled:
-            self.post_message(self.Loaded(generation, rows, total))
+        self.read_and_post(lambda: read_candidates(self.caseload.engine, actor, self.adviser_id, self.on, text),
+                           tag=generation)
 
-    def on_add_customer_chooser_loaded(self, message: Loaded) -> None:
-        if message.generation != self._generation:
+    def on_reads_loaded(self, message: Reads.Loaded) -> None:
+        if message.tag != self._generation:
             return
+        found, total = message.data
         rows = []
-        for r in message.rows:
+        for r in found:
             here = "on the agenda" if r.claim_id in self.on_agenda else ""
             rows.append((r.claim_id, (Text(r.customer_name or r.customer_id), r.claim_id, rag_badge(r.rag),
                                       r.runway, here)))
         self.query_one(ChooserTable).set_rows(rows)
-        more = f" (the first {len(rows)}: filter to find others)" if message.total > len(rows) else ""
+        more = f" (the first {len(rows)}: filter to find others)" if total > len(rows) else ""
         self.query_one("#dialog-message", Static).update(
-            f"{message.total} open claim{'s' if message.total != 1 else ''} on {self.on.isoformat()}{more}. "
+            f"{total} open claim{'s' if total != 1 else ''} on {self.on.isoformat()}{more}. "
             "Choose one and press enter.")
 
-    def on_add_customer_chooser_failed(self, message: Failed) -> None:
-        self.query_one("#dialog-message", Static).update(f"⚠ {message.text}")
+    def on_reads_failed(self, message: Reads.Failed) -> None:
+        self.query_one("#dialog-message", Static).update(f"⚠ The caseload could not be read: {message.text}")
 
     @on(DataTable.RowSelected, "#add-customer-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:

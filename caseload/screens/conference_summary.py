@@ -12,14 +12,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from caseload.export.conference import COUNTS, INTERNAL, count_line, item_lines, summary_facts
 from caseload.screens.base import BackScreen
 from caseload.store.access import Actor, Role
 from caseload.store.conference import ConferenceLine, ConferenceSummary, SummaryItem
-from caseload.store.errors import StoreError
 from caseload.widgets.conference_item import NONE, one_line
 from caseload.widgets.table import KeyedTable
 
@@ -82,16 +80,6 @@ class SummaryScreen(BackScreen):
         "keys scroll; escape goes back."
     )
 
-    class Loaded(Message):
-        def __init__(self, summary: ConferenceSummary) -> None:
-            super().__init__()
-            self.summary = summary
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self, conference_id: int) -> None:
         super().__init__()
         self.conference_id = conference_id
@@ -112,18 +100,13 @@ class SummaryScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="conference-summary")
     def load(self, actor: Actor) -> None:
-        try:
-            summary = read_summary(self.caseload.engine, actor, self.conference_id)
-        except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Loaded(summary))
+        self.read_and_post(lambda: read_summary(self.caseload.engine, actor, self.conference_id))
 
-    def on_summary_screen_failed(self, message: Failed) -> None:
+    def on_reads_failed(self, message: BackScreen.Failed) -> None:
         self.query_one("#summary-head", Static).update(f"⚠ {message.text}")
 
-    def on_summary_screen_loaded(self, message: Loaded) -> None:
-        s = self.summary = message.summary
+    def on_reads_loaded(self, message: BackScreen.Loaded) -> None:
+        s = self.summary = message.data
         self.set_title(f"Conference summary · {s.adviser_name} ({s.adviser_id}) · {s.held_on.isoformat()}")
         self.query_one("#summary-head", Static).update(head_text(s))
         self.query_one("#summary-counts", Static).update(counts_text(s))
@@ -171,16 +154,6 @@ class ConferenceListScreen(BackScreen):
         Binding("c", "conference", "Start or resume", id="conferences_start"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, lines: list[ConferenceLine]) -> None:
-            super().__init__()
-            self.lines = lines
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self, adviser_id: str, adviser_name: str = "") -> None:
         super().__init__()
         self.adviser_id = adviser_id
@@ -217,18 +190,13 @@ class ConferenceListScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="conference-list")
     def load(self, actor: Actor) -> None:
-        try:
-            lines = read_conferences(self.caseload.engine, actor, self.adviser_id)
-        except StoreError as exc:
-            self.post_message(self.Failed(f"The conferences could not be read: {exc}"))
-            return
-        self.post_message(self.Loaded(lines))
+        self.read_and_post(lambda: read_conferences(self.caseload.engine, actor, self.adviser_id))
 
-    def on_conference_list_screen_failed(self, message: Failed) -> None:
-        self.query_one("#conferences-note", Static).update(f"⚠ {message.text}")
+    def on_reads_failed(self, message: BackScreen.Failed) -> None:
+        self.query_one("#conferences-note", Static).update(f"⚠ The conferences could not be read: {message.text}")
 
-    def on_conference_list_screen_loaded(self, message: Loaded) -> None:
-        self.lines = message.lines
+    def on_reads_loaded(self, message: BackScreen.Loaded) -> None:
+        self.lines = message.data
         self.loaded = True
         if self.lines:
             self.adviser_name = self.lines[0].adviser_name

@@ -14,9 +14,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import CommandPalette, Hit, Hits, Provider
-from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
 from caseload.measures.destinations import category
 from caseload.measures.destinations import destination_name
@@ -36,7 +34,6 @@ from caseload.screens.dialogs import (
 from caseload.store.access import Actor
 from caseload.store.caseload import CaseloadRow
 from caseload.store.customer import ClaimLine, CustomerHit, CustomerRecord, TimelineEntry
-from caseload.store.errors import StoreError
 from caseload.widgets.rag import rag_badge, rag_word
 from caseload.widgets.runway import ClaimClock
 from caseload.widgets.table import KeyedTable
@@ -219,18 +216,6 @@ class CustomerScreen(BackScreen):
         Binding("right_square_bracket", "step(1)", "Next", key_display="]", id="customer_next"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, claim_id: str, view: CustomerView) -> None:
-            super().__init__()
-            self.claim_id = claim_id
-            self.view = view
-
-    class Failed(Message):
-        def __init__(self, claim_id: str, text: str) -> None:
-            super().__init__()
-            self.claim_id = claim_id
-            self.text = text
-
     def __init__(self, claim_id: str, order: Sequence[str] = ()) -> None:
         super().__init__()
         self.claim_id = claim_id
@@ -269,29 +254,25 @@ class CustomerScreen(BackScreen):
 
     @work(thread=True, exclusive=True, group="customer")
     def load(self, actor: Actor, claim_id: str, owners: tuple[tuple[str, str], ...] | None = None) -> None:
-        try:
-            view = read_customer(self.caseload.engine, actor, claim_id, self.caseload.clock.today(), owners)
-        except StoreError as exc:
-            self.post_message(self.Failed(claim_id, str(exc)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(claim_id, view))
+        self.read_and_post(lambda: read_customer(self.caseload.engine, actor, claim_id, self.caseload.clock.today(),
+                                                 owners), tag=claim_id)
 
-    def on_customer_screen_failed(self, message: Failed) -> None:
-        if message.claim_id != self.claim_id:
+    def on_reads_failed(self, message: BackScreen.Failed) -> None:
+        if message.tag != self.claim_id:
             return
         self.view = None
-        self.set_title(f"Customer record · claim {message.claim_id}")
+        self.set_title(f"Customer record · claim {message.tag}")
         self.query_one("#customer-head", Static).update(f"⚠ {message.text}")
         self.query_one(ClaimsTable).set_rows([])
         self.query_one(ClaimClock).update("")
         self.query_one(TimelineTable).set_rows([])
         self.query_one("#timeline-detail", Static).update("")
 
-    def on_customer_screen_loaded(self, message: Loaded) -> None:
-        if message.claim_id != self.claim_id:
+    def on_reads_loaded(self, message: BackScreen.Loaded) -> None:
+        if message.tag != self.claim_id:
             return  # the user has moved on to another customer
-        view = self.view = message.view
+        view: CustomerView = message.data
+        self.view = view
         r = view.record
         position = ""
         if self.claim_id in self.order:

@@ -20,13 +20,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, RadioButton, RadioSet, Select, Static, TextArea
 
 from caseload.export.files import FORMAT_BY_SUFFIX, FORMAT_NAMES, export_format, suffix_of
 from caseload.measures.clock import REVIEW_DAYS
 from caseload.measures.destinations import END_REASONS, category, destination_name
+from caseload.screens.reading import Reads
 from caseload.store.access import Actor
 from caseload.store.errors import DatabaseBusy, StoreError
 from caseload.store.records import CONTACT_KINDS, DESTINATION_SOURCES
@@ -34,7 +34,6 @@ from caseload.widgets.literal import literal
 from caseload.widgets.find import PickerTable
 
 if TYPE_CHECKING:
-    from caseload.app import CaseloadApp
     from caseload.screens.caseload import Target
 
 ACTION_DUE_DAYS = 7
@@ -96,7 +95,7 @@ class Editable:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-class EditDialog(ModalScreen[bool]):
+class EditDialog(Reads, ModalScreen[bool]):
     """A form over the screen below. Subclasses give compose_fields(), values() and write()."""
 
     DIALOG_TITLE = ""
@@ -105,23 +104,11 @@ class EditDialog(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="dialog_cancel"),
     ]
 
-    class Saved(Message):
-        pass
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self, claim_id: str, about: str = "") -> None:
         super().__init__()
         self.claim_id = claim_id
         self.about = about
         self.saving = False
-
-    @property
-    def caseload(self) -> CaseloadApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-box"):
@@ -174,25 +161,20 @@ class EditDialog(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="dialog-save")
     def _save(self, actor: Actor, values: dict[str, Any]) -> None:
-        from caseload.store.db import write
+        self.write_and_post(lambda conn: self.write(conn, self.caseload.clock, actor, values))
 
-        app = self.caseload
-        try:
-            with write(app.engine) as conn:
-                self.write(conn, app.clock, actor, values)
-        except StoreError as exc:
-            kept = " What you typed is kept here." if isinstance(exc, DatabaseBusy) else ""
-            self.post_message(self.Failed(f"{exc}{kept}"))
+    def wrote(self, message: Reads.Wrote) -> None:
+        if message.saved:
+            self.saved()
             return
-        self.post_message(self.Saved())
-
-    def on_edit_dialog_saved(self, message: Saved) -> None:
-        self.dismiss(True)
-
-    def on_edit_dialog_failed(self, message: Failed) -> None:
         # Everything typed stays: the user reads why and saves again, or escapes.
         self.saving = False
-        self.say(f"⚠ {message.text}")
+        kept = " What you typed is kept here." if isinstance(message.error, DatabaseBusy) else ""
+        self.say(f"⚠ {message.text}{kept}")
+
+    def saved(self) -> None:
+        """Saved: close the dialog (a subclass dismisses with what it made instead)."""
+        self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
@@ -501,24 +483,23 @@ class DestinationDialog(EditDialog):
 # Switch adviser
 
 
+def read_advisers(engine, actor: Actor, clock) -> list:  # noqa: ANN001
+    """The teams and their advisers the actor may see, as at the latest extract."""
+    from caseload.store.info import latest_import, office_overview
+
+    with engine.connect() as conn:
+        latest = latest_import(conn)
+        return office_overview(conn, actor, latest.as_at if latest else clock.today())
+
+
 class AdviserTable(PickerTable):
     BINDINGS = [Binding("enter", "select_cursor", "Show caseload", id="choose_adviser")]
 
 
-class AdviserChooser(ModalScreen["Target | None"]):
+class AdviserChooser(Reads, ModalScreen["Target | None"]):
     """Advisers in the user's scope, by team; enter shows that caseload."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="chooser_cancel")]
-
-    class Loaded(Message):
-        def __init__(self, teams: list) -> None:  # noqa: ANN001
-            super().__init__()
-            self.teams = teams
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
 
     def __init__(self, current: str | None = None) -> None:
         super().__init__()
@@ -537,27 +518,17 @@ class AdviserChooser(ModalScreen["Target | None"]):
         table.add_column("Adviser", key="name")
         table.add_column("Team", key="team")
         table.add_column("Open claims", key="caseload")
-        identity = self.app.identity  # type: ignore[attr-defined]
+        identity = self.caseload.identity
         if identity is not None:
             self.load(identity.actor)
 
     @work(thread=True, exclusive=True, group="advisers")
     def load(self, actor: Actor) -> None:
-        from caseload.store.info import latest_import, office_overview
+        self.read_and_post(lambda: read_advisers(self.caseload.engine, actor, self.caseload.clock))
 
-        app: CaseloadApp = self.app  # type: ignore[assignment]
-        try:
-            with app.engine.connect() as conn:
-                latest = latest_import(conn)
-                teams = office_overview(conn, actor, latest.as_at if latest else app.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Failed(f"The advisers could not be read: {exc}"))
-            return
-        self.post_message(self.Loaded(teams))
-
-    def on_adviser_chooser_loaded(self, message: Loaded) -> None:
+    def on_reads_loaded(self, message: Reads.Loaded) -> None:
         rows: list[tuple[str, tuple]] = [("all", ("Every open claim you can see", "", ""))]
-        for t in message.teams:
+        for t in message.data:
             for a in t.advisers:
                 self.names[a.id] = a.name
                 rows.append((a.id, (f"{a.name} ({a.id})", t.name, str(a.caseload))))
@@ -569,8 +540,8 @@ class AdviserChooser(ModalScreen["Target | None"]):
         self.query_one("#dialog-message", Static).update("Choose an adviser and press enter.")
         table.focus()
 
-    def on_adviser_chooser_failed(self, message: Failed) -> None:
-        self.query_one("#dialog-message", Static).update(f"⚠ {message.text}")
+    def on_reads_failed(self, message: Reads.Failed) -> None:
+        self.query_one("#dialog-message", Static).update(f"⚠ The advisers could not be read: {message.text}")
 
     @on(DataTable.RowSelected, "#advisers")
     def _chosen(self, event: DataTable.RowSelected) -> None:

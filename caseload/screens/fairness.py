@@ -24,8 +24,8 @@ from caseload.export.files import FAIRNESS_FORMATS, FORMAT_NAMES, export_format,
 from caseload.export.fairness import (
     TITLES, Table, attention_tables, beyond_tables, equality_tables, quality_tables, red_tables, sanction_tables,
 )
+from caseload.screens.base import FiguresScreen
 from caseload.screens.dialogs import ExportDialog
-from caseload.screens.reading import FiguresScreen
 from caseload.store.access import Actor
 from caseload.store.fairness import WINDOWS, allowed_by
 from caseload.widgets.table import KeyedTable
@@ -181,10 +181,10 @@ class FairnessScreen(FiguresScreen):
     def _read(self, actor: Actor, choice: Choice) -> None:
         self.read_and_post(lambda: read_fairness(self.caseload.engine, actor, choice))
 
-    def on_figures_screen_failed(self, message: FiguresScreen.Failed) -> None:
+    def on_reads_failed(self, message: FiguresScreen.Failed) -> None:
         self._status(f"⚠ {message.text}")
 
-    async def on_figures_screen_loaded(self, message: FiguresScreen.Loaded) -> None:
+    async def on_reads_loaded(self, message: FiguresScreen.Loaded) -> None:
         data = message.data
         if data.choice != self.choice:
             return  # a stale read: the user has changed the choice since

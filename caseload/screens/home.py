@@ -9,15 +9,12 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual.worker import get_current_worker
 
 from caseload.screens.base import FrameScreen
 from caseload.session import DataDate, Identity
 from caseload.store.access import Actor, Role
 from caseload.store.conference import AdviserConference
-from caseload.store.errors import StoreError
 from caseload.store.info import AdviserSummary, ImportRow, TeamSummary
 from caseload.widgets.table import NARROW_BELOW, KeyedTable, is_narrow
 
@@ -132,17 +129,6 @@ class HomeScreen(FrameScreen):
         Binding("v", "team_view", "Off-flow view", id="home_team_view"),
     ]
 
-    class Loaded(Message):
-        def __init__(self, overview: Overview) -> None:
-            super().__init__()
-            self.overview = overview
-
-    class Failed(Message):
-        def __init__(self, actor: Actor, text: str) -> None:
-            super().__init__()
-            self.actor = actor
-            self.text = text
-
     def __init__(self) -> None:
         super().__init__()
         self.overview: Overview | None = None
@@ -193,25 +179,19 @@ class HomeScreen(FrameScreen):
 
     @work(thread=True, exclusive=True, group="home")
     def load(self, actor: Actor) -> None:
-        try:
-            overview = read_overview(self.caseload.engine, actor, self.caseload.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Failed(actor, str(exc)))
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(self.Loaded(overview))
+        self.read_and_post(lambda: read_overview(self.caseload.engine, actor, self.caseload.clock.today()), tag=actor)
 
     def _current(self, actor: Actor) -> bool:
         # A result read for someone else (before an identity switch) is never shown.
         identity = self.caseload.identity
         return identity is not None and identity.actor == actor
 
-    def on_home_screen_failed(self, message: Failed) -> None:
-        if self._current(message.actor):
+    def on_reads_failed(self, message: FrameScreen.Failed) -> None:
+        if self._current(message.tag):
             self._note(f"⚠ {message.text}")
 
-    def on_home_screen_loaded(self, message: Loaded) -> None:
-        o = message.overview
+    def on_reads_loaded(self, message: FrameScreen.Loaded) -> None:
+        o: Overview = message.data
         if not self._current(o.actor):
             return
         self.overview = o

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from caseload.screens.base import FrameScreen
 from caseload.session import Identity, load_identity
 from caseload.store.access import ADMIN, Role
-from caseload.store.errors import StoreError
 from caseload.store.staff import StaffRow
 from caseload.widgets.find import PickerTable
 
@@ -22,6 +22,14 @@ def read_staff(engine) -> list[StaffRow]:  # noqa: ANN001
     with engine.connect() as conn:
         # Everyone on this database may say who they are, so the list is not scoped.
         return list_staff(conn, ADMIN)
+
+
+def resolve_identity(engine, staff_id: str, today: dt.date) -> Identity:  # noqa: ANN001
+    with engine.connect() as conn:
+        return load_identity(conn, staff_id, today)
+
+
+STAFF, RESOLVED = "staff", "resolved"  # the screen's two reads
 
 
 def staff_rows(staff: list[StaffRow]) -> list[tuple[str, tuple[str, str, str, str]]]:
@@ -53,21 +61,6 @@ class IdentityScreen(FrameScreen):
     )
     BINDINGS = [Binding("escape", "back", "Back", id="back")]
 
-    class Loaded(Message):
-        def __init__(self, staff: list[StaffRow]) -> None:
-            super().__init__()
-            self.staff = staff
-
-    class Resolved(Message):
-        def __init__(self, identity: Identity) -> None:
-            super().__init__()
-            self.identity = identity
-
-    class Failed(Message):
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
     def __init__(self, current: str | None = None, required: bool = False) -> None:
         super().__init__()
         self.current = current
@@ -96,22 +89,21 @@ class IdentityScreen(FrameScreen):
 
     @work(thread=True, exclusive=True, group="staff")
     def load(self) -> None:
-        try:
-            staff = read_staff(self.caseload.engine)
-        except StoreError as exc:
-            self.post_message(self.Failed(f"The staff list could not be read: {exc}"))
-            return
-        self.post_message(self.Loaded(staff))
+        self.read_and_post(lambda: read_staff(self.caseload.engine), tag=STAFF)
 
-    def on_identity_screen_loaded(self, message: Loaded) -> None:
+    def on_reads_loaded(self, message: FrameScreen.Loaded) -> None:
+        if message.tag == RESOLVED:
+            self.dismiss(message.data)
+            return
+        staff: list[StaffRow] = message.data
         table = self.query_one(StaffTable)
-        rows = staff_rows(message.staff)
+        rows = staff_rows(staff)
         table.set_rows(rows)
         keys = [k for k, _ in rows]
         if self.current and f"staff:{self.current}" in keys:
             table.move_cursor(row=keys.index(f"staff:{self.current}"), animate=False)
         note = "Choose yourself and press enter; the choice is remembered for this database."
-        if not message.staff:
+        if not staff:
             note = "No staff yet (advisers arrive with claims extracts): continue as the database owner."
         self.query_one("#identity-note", Static).update(note)
 
@@ -123,16 +115,9 @@ class IdentityScreen(FrameScreen):
 
     @work(thread=True, exclusive=True, group="resolve")
     def resolve(self, staff_id: str) -> None:
-        try:
-            with self.caseload.engine.connect() as conn:
-                identity = load_identity(conn, staff_id, self.caseload.clock.today())
-        except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.Resolved(identity))
+        self.read_and_post(lambda: resolve_identity(self.caseload.engine, staff_id, self.caseload.clock.today()),
+                           tag=RESOLVED)
 
-    def on_identity_screen_resolved(self, message: Resolved) -> None:
-        self.dismiss(message.identity)
-
-    def on_identity_screen_failed(self, message: Failed) -> None:
-        self.query_one("#identity-note", Static).update(f"⚠ {message.text}")
+    def on_reads_failed(self, message: FrameScreen.Failed) -> None:
+        what = "The staff list could not be read: " if message.tag == STAFF else ""
+        self.query_one("#identity-note", Static).update(f"⚠ {what}{message.text}")

@@ -1,53 +1,105 @@
-"""What the figure screens (team view, fairness) share: whose figures they show, and reading them in a
-thread worker with a refusal or a database failure said in plain words."""
+"""How every screen and dialog reads and writes the store: in a thread worker, never on the event loop, with
+the outcome posted back as a message and a refusal said in the store's own words.
+
+`Reads` is a mixin for any Screen or ModalScreen: call `read_and_post` or `write_and_post` from inside a
+`@work(thread=True)` method. A read arrives as `Reads.Loaded` (handled by `on_reads_loaded`) or, when the
+store refuses or fails, as `Reads.Failed` (`on_reads_failed`); a write as `Reads.Wrote`, shown by
+`wrote()` (by default a notification). A screen with several kinds of reads or writes tells them apart
+by their `tag` (a generation, a claim, whatever says which answer is current), or passes `loaded=` to
+post a message of its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from caseload.screens.base import BackScreen
-from caseload.store.access import Actor
-from caseload.store.errors import StoreError
+from caseload.store.errors import ConflictError, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from caseload.app import CaseloadApp
 
 T = TypeVar("T")
+Outcome = Literal["saved", "refused", "stale"]
 
 
-class FiguresScreen(BackScreen):
-    """A screen of figures for the actor given, else whoever has said who they are in the app. Its reads
-    arrive as `Loaded` or `Failed` (handled by `on_figures_screen_loaded` and `on_figures_screen_failed`)."""
+class Reads:
+    """Store reads and writes in thread workers, for a Screen or ModalScreen (put it first in the bases)."""
 
     class Loaded(Message):
-        def __init__(self, data: object) -> None:
+        def __init__(self, data: Any, tag: object = None) -> None:
             super().__init__()
             self.data = data
+            self.tag = tag
 
     class Failed(Message):
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, tag: object = None) -> None:
             super().__init__()
-            self.text = text
+            self.text = text  # the store's sentence: what is wrong and what to do
+            self.tag = tag
 
-    def __init__(self, actor: Actor | None = None) -> None:
-        super().__init__()
-        self._actor = actor
+    class Wrote(Message):
+        def __init__(self, text: str, data: Any = None, tag: object = None, error: StoreError | None = None) -> None:
+            super().__init__()
+            self.text = text  # saying what was saved, or the store's sentence saying why not
+            self.data = data  # what the write returned, when saved
+            self.tag = tag
+            self.error = error
+
+        @property
+        def outcome(self) -> Outcome:
+            if self.error is None:
+                return "saved"
+            return "stale" if isinstance(self.error, ConflictError) else "refused"
+
+        @property
+        def saved(self) -> bool:
+            return self.error is None
 
     @property
-    def actor(self) -> Actor | None:
-        if self._actor is not None:
-            return self._actor
-        identity = self.caseload.identity
-        return identity.actor if identity else None
+    def caseload(self) -> CaseloadApp:
+        return self.app  # type: ignore[attr-defined,no-any-return]
 
-    def read_and_post(self, read: Callable[[], T], loaded: Callable[[T], Message] | None = None) -> None:
+    def read_and_post(self, read: Callable[[], T], loaded: Callable[[T], Message] | None = None,
+                      tag: object = None) -> None:
         """In a thread worker: post `loaded(read())` (by default `Loaded`) unless the worker has been
         cancelled since, or `Failed` saying why it could not be read and what to do."""
         try:
             data = read()
         except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(Reads.Failed(str(exc), tag))  # type: ignore[attr-defined]
             return
         if not get_current_worker().is_cancelled:
-            self.post_message((loaded or self.Loaded)(data))
+            self.post_message(loaded(data) if loaded else Reads.Loaded(data, tag))  # type: ignore[attr-defined]
+
+    def write_and_post(self, change: Callable[[Connection], T], said: str | Callable[[T], str] = "",
+                       tag: object = None) -> None:
+        """In a thread worker: run `change` in one write transaction and post `Wrote`: saved, with `said`
+        (or `said` of what `change` returned); else refused or stale, with the store's sentence and nothing
+        written."""
+        from caseload.store.db import write
+
+        try:
+            with write(self.caseload.engine) as conn:
+                data = change(conn)
+        except StoreError as exc:
+            self.post_message(Reads.Wrote(str(exc), tag=tag, error=exc))  # type: ignore[attr-defined]
+            return
+        self.post_message(Reads.Wrote(said(data) if callable(said) else said, data, tag))  # type: ignore[attr-defined]
+
+    def on_reads_wrote(self, message: Wrote) -> None:
+        self.wrote(message)
+
+    def wrote(self, message: Wrote) -> None:
+        """Say what came of a write (override to show it elsewhere): a stale edit stays up longer, so
+        there is time to read what to do."""
+        if message.saved:
+            self.notify(message.text)  # type: ignore[attr-defined]
+        else:
+            self.notify(message.text, severity="error",  # type: ignore[attr-defined]
+                        timeout=10 if message.outcome == "stale" else None)

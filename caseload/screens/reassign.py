@@ -13,12 +13,10 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.message import Message
 from textual.widgets import Input, Select, SelectionList, Static
 
 from caseload.screens.dialogs import EditDialog, Invalid, _label, parse_date, required
 from caseload.store.access import Actor
-from caseload.store.errors import StoreError
 from caseload.store.reassign import ClaimFilter, CoverRow
 from caseload.widgets.literal import literal
 from caseload.widgets.find import FindSelectionList
@@ -50,12 +48,6 @@ def preview_text(count: int, shares: dict[str, int], names: dict[str, str]) -> s
 class ReassignDialog(EditDialog):
     DIALOG_TITLE = "Reassign claims"
     KEYS_HINT = "space ticks an adviser · ctrl+s reassigns (asks once more) · escape cancels"
-
-    class Previewed(Message):
-        def __init__(self, text: str, key: tuple) -> None:
-            super().__init__()
-            self.text = text
-            self.key = key
 
     def __init__(self, adviser_id: str, name: str, colleagues: Sequence[tuple[str, str]]) -> None:
         super().__init__("", f"From {_who(adviser_id, name)}: the claims move, with their open actions, as "
@@ -98,19 +90,24 @@ class ReassignDialog(EditDialog):
     def _preview(self, actor: Actor, flt: ClaimFilter, targets: tuple[str, ...]) -> None:
         from caseload.store.reassign import preview, share_out
 
-        try:
+        def read() -> str:
             with self.caseload.engine.connect() as conn:
                 claims = preview(conn, actor, self.adviser_id, flt)
-        except StoreError as exc:
-            self.post_message(self.Previewed(f"⚠ {exc}", (flt, targets)))
-            return
-        shares = {t: len(cs) for t, cs in share_out(claims, targets).items()} if targets else {}
-        self.post_message(self.Previewed(preview_text(len(claims), shares, self.names), (flt, targets)))
+            shares = {t: len(cs) for t, cs in share_out(claims, targets).items()} if targets else {}
+            return preview_text(len(claims), shares, self.names)
 
-    def on_reassign_dialog_previewed(self, message: Previewed) -> None:
-        if message.key == self._choice():
-            self.preview = message.text
-            self.query_one("#reassign-preview", Static).update(message.text)
+        self.read_and_post(read, tag=(flt, targets))
+
+    def on_reads_loaded(self, message: EditDialog.Loaded) -> None:
+        self._previewed(message.data, message.tag)
+
+    def on_reads_failed(self, message: EditDialog.Failed) -> None:
+        self._previewed(f"⚠ {message.text}", message.tag)
+
+    def _previewed(self, text: str, choice: object) -> None:
+        if choice == self._choice():
+            self.preview = text
+            self.query_one("#reassign-preview", Static).update(text)
 
     def values(self) -> dict[str, Any]:
         flt, targets = self._choice()
@@ -140,19 +137,13 @@ class ReassignDialog(EditDialog):
         self.result = reassign(conn, clock, actor, self.adviser_id, values["targets"], values["flt"],
                                values["reason"], values["on"])
 
-    def on_edit_dialog_saved(self, message: EditDialog.Saved) -> None:
-        message.prevent_default()  # dismissed with the result, not EditDialog's True
-        self.dismiss(self.result)
+    def saved(self) -> None:
+        self.dismiss(self.result)  # the result, not EditDialog's True
 
 
 class CoverDialog(EditDialog):
     DIALOG_TITLE = "Cover"
     NEW = "new"
-
-    class CoversLoaded(Message):
-        def __init__(self, covers: list[CoverRow]) -> None:
-            super().__init__()
-            self.covers = covers
 
     def __init__(self, adviser_id: str, name: str, colleagues: Sequence[tuple[str, str]]) -> None:
         super().__init__("", f"{_who(adviser_id, name)}'s caseload shown to a colleague between two dates "
@@ -183,20 +174,22 @@ class CoverDialog(EditDialog):
     def _load(self, actor: Actor) -> None:
         from caseload.store.reassign import list_covers
 
-        try:
+        def read() -> list[CoverRow]:
             with self.caseload.engine.connect() as conn:
-                covers = [c for c in list_covers(conn, actor, self.today()) if c.adviser_id == self.adviser_id]
-        except StoreError as exc:
-            self.post_message(self.Failed(str(exc)))
-            return
-        self.post_message(self.CoversLoaded(covers))
+                return [c for c in list_covers(conn, actor, self.today()) if c.adviser_id == self.adviser_id]
 
-    def on_cover_dialog_covers_loaded(self, message: CoversLoaded) -> None:
-        options = [("New cover", self.NEW)] + [(f"End cover {c.id}: {c.describe()}", str(c.id)) for c in message.covers]
+        self.read_and_post(read)
+
+    def on_reads_loaded(self, message: EditDialog.Loaded) -> None:
+        covers: list[CoverRow] = message.data
+        options = [("New cover", self.NEW)] + [(f"End cover {c.id}: {c.describe()}", str(c.id)) for c in covers]
         self.query_one("#cover-which", Select).set_options(options)
         self.query_one("#cover-which", Select).value = self.NEW
-        if message.covers:
-            self.say(f"{len(message.covers)} current or coming cover for this caseload: choose one above to end it.")
+        if covers:
+            self.say(f"{len(covers)} current or coming cover for this caseload: choose one above to end it.")
+
+    def on_reads_failed(self, message: EditDialog.Failed) -> None:
+        self.say(f"⚠ {message.text}")
 
     def values(self) -> dict[str, Any]:
         which = self.query_one("#cover-which", Select).value
@@ -219,6 +212,5 @@ class CoverDialog(EditDialog):
         self.outcome = (f"{values['by']} sees {self.adviser_id}'s caseload from {values['start'].isoformat()} to "
                         f"{values['end'].isoformat()}.")
 
-    def on_edit_dialog_saved(self, message: EditDialog.Saved) -> None:
-        message.prevent_default()
+    def saved(self) -> None:
         self.dismiss(self.outcome)

@@ -30,12 +30,12 @@ from caseload.measures.cohorts import CohortKind, Period
 from caseload.measures.destinations import BENEFITS, Category, destination_name
 from caseload.measures.offflow import OffflowRow
 from caseload.measures.rates import SMALL_N, truncated_pct
+from caseload.screens.base import FiguresScreen
 from caseload.screens.dialogs import ExportDialog
-from caseload.screens.reading import FiguresScreen
 from caseload.screens.team_funnel import FUNNEL_HELP, FunnelCurveMixin
 from caseload.store.access import Actor, Role
 from caseload.store.caseload import CaseloadSummary
-from caseload.store.errors import ConflictError, StoreError
+from caseload.store.errors import StoreError
 from caseload.store.notes import ContextNote
 from caseload.store.offflow import Explanation, OffflowQuery
 from caseload.widgets.cohort_matrix import CellKey, CohortMatrix, can_still_make_it, target_word
@@ -206,15 +206,13 @@ def read_explanation(engine, actor: Actor, query: OffflowQuery, group: GroupView
         return explain(conn, actor, replace(query, group_by=group.group_by), group.name, cell.period, cell.milestone)
 
 
-def save_note(engine, clock, actor: Actor, kind: CohortKind, label: str, text: str, version: int | None) -> None:  # noqa: ANN001
+def save_note(conn, clock, actor: Actor, kind: CohortKind, label: str, text: str, version: int | None) -> None:  # noqa: ANN001
     from caseload.store import notes
-    from caseload.store.db import write
 
     if actor.office_id is None:
         raise StoreError("The administrator belongs to no office: write the note with "
                          "caseload note set PERIOD TEXT --office NAME.")
-    with write(engine) as conn:
-        notes.set_note(conn, clock, actor, actor.office_id, str(kind), label, text, version)
+    notes.set_note(conn, clock, actor, actor.office_id, str(kind), label, text, version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,10 +548,10 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
     def _read(self, actor: Actor, choice: Choice | None) -> None:
         self.read_and_post(lambda: read_team_view(self.caseload.engine, actor, choice, self.caseload.clock.today()))
 
-    def on_figures_screen_failed(self, message: FiguresScreen.Failed) -> None:
+    def on_reads_failed(self, message: FiguresScreen.Failed) -> None:
         self._status(f"⚠ {message.text}", False)
 
-    def on_figures_screen_loaded(self, message: FiguresScreen.Loaded) -> None:
+    def on_reads_loaded(self, message: FiguresScreen.Loaded) -> None:
         data = message.data
         if self.choice is not None and data.choice != self.choice:
             return  # a stale read: the user has changed the choice since
@@ -757,13 +755,10 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
 
     @work(thread=True, exclusive=True, group="team-view-note")
     def _save_note(self, actor: Actor, kind: CohortKind, label: str, text: str, version: int | None) -> None:
-        try:
-            save_note(self.caseload.engine, self.caseload.clock, actor, kind, label, text, version)
-        except ConflictError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
-            return
-        except StoreError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        self.app.call_from_thread(self.notify, f"Saved the note on {label}.")
-        self.app.call_from_thread(self.load)
+        self.write_and_post(lambda conn: save_note(conn, self.caseload.clock, actor, kind, label, text, version),
+                            f"Saved the note on {label}.", "note")
+
+    def wrote(self, message: FiguresScreen.Wrote) -> None:
+        super().wrote(message)
+        if message.tag == "note" and message.saved:
+            self.load()
