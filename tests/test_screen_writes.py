@@ -135,3 +135,49 @@ async def test_marking_a_stale_action_done_is_refused_and_the_action_as_it_now_i
         assert f"action:{first.action_id}" not in screen.actions
     assert action_row(demo_db, demo.clock, first.action_id) == ("Call about the CV workshop", "done", adviser,
                                                                 first.version + 2)
+
+
+async def test_a_write_that_is_waited_on_says_so_and_the_screen_stays_usable(make_app, demo, demo_db):
+    """Another copy of caseload holds the database's write lock: the manager's note waits for it. After a moment
+    the working line says what is waited on, with a spinner and the time; the screen still answers keys (the
+    matrix cursor moves); once the lock goes the note is saved, said, stored, and the line has gone."""
+    import sqlite3
+
+    from caseload.widgets.cohort_matrix import CohortMatrix
+    from caseload.widgets.working import Working
+
+    app = make_app(as_staff=demo.first_manager)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_screen(pilot, TeamViewScreen)
+        line = screen.query_one(Working)
+        assert not line.display
+        other = sqlite3.connect(demo_db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # the other copy's write, still running
+        try:
+            await pilot.press("n")
+            assert isinstance(app.screen, NoteDialog)
+            app.screen.query_one(TextArea).text = "Job fair on the 14th"
+            await pilot.press("ctrl+s")
+            await pilot.pause(0.8)
+            assert line.display and line.doing == f"Saving the note on {LABEL}"
+            assert str(line.render()).startswith(tuple(f"{frame} Saving the note on {LABEL}… 0:0" for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"))
+            assert app.screen is screen  # the dialog closed; the screen is the user's meanwhile
+            matrix = screen.query_one(CohortMatrix)
+            before = matrix.cursor_coordinate
+            await pilot.press("up")
+            assert matrix.cursor_coordinate != before
+            assert stored_notes_raw(demo_db) == []
+        finally:
+            other.rollback()
+            other.close()
+        await settle(pilot)
+        assert not line.display and line.doing is None
+        assert (f"Saved the note on {LABEL}.", "information") in said(app)
+        assert [n[:3] for n in stored_notes(demo_db, demo.clock)] == [(LABEL, "Job fair on the 14th", demo.first_manager)]
+
+
+def stored_notes_raw(db: Path) -> list:
+    import sqlite3
+
+    with sqlite3.connect(db) as raw:
+        return raw.execute("SELECT text FROM context_note").fetchall()

@@ -17,6 +17,7 @@ from caseload.store.access import Actor
 from caseload.store.errors import StoreError
 from caseload.widgets.footer import KeysFooter
 from caseload.widgets.header import FrameHeader
+from caseload.widgets.working import Working
 
 UNDO_SECONDS = 10.0  # how long `u` takes back a one-key change (an action marked done, a rating)
 
@@ -90,15 +91,16 @@ class FrameScreen(Reads, Screen):
     def undone(self) -> None:
         """Show the record as it is after an undo (subclasses reload)."""
 
-    def export(self, write: Callable[[], str]) -> None:
-        """Write an export in a thread worker (`write` returns the sentence saying where it went), then say so,
-        or why it could not be written."""
-        self._export(write)
+    def export(self, write: Callable[[], str], doing: str = "Writing the export") -> None:
+        """Write an export in a thread worker (`write` returns the sentence saying where it went), saying `doing`
+        on the working line while it takes, then say where it went, or why it could not be written."""
+        self._export(write, doing)
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, write: Callable[[], str]) -> None:
+    def _export(self, write: Callable[[], str], doing: str) -> None:
         try:
-            said, severity = write(), "information"
+            with self.working(doing):
+                said, severity = write(), "information"
         except StoreError as exc:
             said, severity = str(exc), "error"
         except OSError as exc:
@@ -111,6 +113,7 @@ class FrameScreen(Reads, Screen):
         yield Static(self.SCREEN_NAME, id="screen-title", markup=False)
         yield from self.compose_body()
         yield KeysFooter()
+        yield Working()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -32,6 +32,7 @@ from caseload.store.errors import DatabaseBusy, StoreError
 from caseload.store.records import CONTACT_KINDS, DESTINATION_SOURCES
 from caseload.widgets.literal import literal
 from caseload.widgets.find import PickerTable
+from caseload.widgets.working import Working
 
 if TYPE_CHECKING:
     from caseload.screens.caseload import Target
@@ -119,8 +120,10 @@ class EditDialog(Reads, ModalScreen[bool]):
                 yield from self.compose_fields()
             yield Static("", id="dialog-message", markup=False)
             yield Static(self.KEYS_HINT, id="dialog-keys", markup=False)
+            yield Working()
 
     KEYS_HINT = "enter or ctrl+s saves · escape cancels"
+    DOING = "Saving"  # what the working line says while a save is waited on
 
     def compose_fields(self) -> ComposeResult:
         yield from ()
@@ -161,7 +164,7 @@ class EditDialog(Reads, ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="dialog-save")
     def _save(self, actor: Actor, values: dict[str, Any]) -> None:
-        self.write_and_post(lambda conn: self.write(conn, self.caseload.clock, actor, values))
+        self.write_and_post(lambda conn: self.write(conn, self.caseload.clock, actor, values), doing=self.DOING)
 
     def wrote(self, message: Reads.Wrote) -> None:
         if message.saved:

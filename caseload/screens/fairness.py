@@ -256,7 +256,7 @@ class FairnessScreen(FiguresScreen):
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self.export(lambda: export_fairness(self.caseload.engine, self.caseload.clock, actor, name, choice,
-                                                    path))
+                                                    path), f"Writing {path.name}")
 
         self.app.push_screen(ExportDialog(
             f"Export {TITLES[name]} {BY_WORDS[choice.by]}, {choice.window}-day window, as on screen "

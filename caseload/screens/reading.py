@@ -11,13 +11,15 @@ post a message of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from textual.message import Message
 from textual.worker import get_current_worker
 
 from caseload.store.errors import ConflictError, StoreError
+from caseload.widgets.working import Working
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -78,19 +80,41 @@ class Reads:
             self.post_message(loaded(data) if loaded else Reads.Loaded(data, tag))  # type: ignore[attr-defined]
 
     def write_and_post(self, change: Callable[[Connection], T], said: str | Callable[[T], str] = "",
-                       tag: object = None) -> None:
+                       tag: object = None, doing: str = "Saving") -> None:
         """In a thread worker: run `change` in one write transaction and post `Wrote`: saved, with `said`
         (or `said` of what `change` returned); else refused or stale, with the store's sentence and nothing
-        written."""
+        written. A write that takes a while says `doing` on the screen's working line meanwhile."""
         from caseload.store.db import write
 
-        try:
-            with write(self.caseload.engine) as conn:
-                data = change(conn)
-        except StoreError as exc:
-            self.post_message(Reads.Wrote(str(exc), tag=tag, error=exc))  # type: ignore[attr-defined]
-            return
+        with self.working(doing):
+            try:
+                with write(self.caseload.engine) as conn:
+                    data = change(conn)
+            except StoreError as exc:
+                self.post_message(Reads.Wrote(str(exc), tag=tag, error=exc))  # type: ignore[attr-defined]
+                return
         self.post_message(Reads.Wrote(said(data) if callable(said) else said, data, tag))  # type: ignore[attr-defined]
+
+    @contextmanager
+    def working(self, doing: str) -> Iterator[None]:
+        """From a thread worker: the screen's working line (widgets/working.py) says `doing` while the block
+        runs, if it runs for long enough to be waited on; a screen without one shows nothing."""
+        key = object()
+        self._tell_working(lambda line: line.begin(key, doing))
+        try:
+            yield
+        finally:
+            self._tell_working(lambda line: line.end(key))
+
+    def _tell_working(self, tell: Callable[[Working], None]) -> None:
+        def run() -> None:
+            for line in self.query(Working):  # type: ignore[attr-defined]
+                tell(line)
+
+        try:
+            self.app.call_from_thread(run)  # type: ignore[attr-defined]
+        except RuntimeError:  # the app has closed meanwhile: nothing left to tell
+            pass
 
     def on_reads_wrote(self, message: Wrote) -> None:
         self.wrote(message)

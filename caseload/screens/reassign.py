@@ -48,6 +48,7 @@ def preview_text(count: int, shares: dict[str, int], names: dict[str, str]) -> s
 class ReassignDialog(EditDialog):
     DIALOG_TITLE = "Reassign claims"
     KEYS_HINT = "space ticks an adviser · ctrl+s reassigns (asks once more) · escape cancels"
+    DOING = "Moving the claims"
 
     def __init__(self, adviser_id: str, name: str, colleagues: Sequence[tuple[str, str]]) -> None:
         super().__init__("", f"From {_who(adviser_id, name)}: the claims move, with their open actions, as "

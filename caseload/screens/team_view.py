@@ -722,7 +722,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self.export(lambda: export_team_view(self.caseload.engine, self.caseload.clock, data.actor, query,
-                                                     path))
+                                                     path), f"Writing {path.name}")
 
         self.app.push_screen(ExportDialog(
             f"Export the off-flow figures by {group.group_by} as on screen: {benefit}, {len(data.periods)} "
@@ -756,7 +756,7 @@ class TeamViewScreen(FunnelCurveMixin, FiguresScreen):
     @work(thread=True, exclusive=True, group="team-view-note")
     def _save_note(self, actor: Actor, kind: CohortKind, label: str, text: str, version: int | None) -> None:
         self.write_and_post(lambda conn: save_note(conn, self.caseload.clock, actor, kind, label, text, version),
-                            f"Saved the note on {label}.", "note")
+                            f"Saved the note on {label}.", "note", doing=f"Saving the note on {label}")
 
     def wrote(self, message: FiguresScreen.Wrote) -> None:
         super().wrote(message)
