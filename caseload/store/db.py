@@ -247,7 +247,8 @@ def pending_sql(url: str) -> tuple[int, str]:
         current, stamped, schema_name = 0, False, "main"
         dialect = "sqlite"
     else:
-        engine = make_engine(resolved)
+        # A SQLite file is opened read-only and without caseload's pragmas (WAL would rewrite its header).
+        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true") if path is not None else make_engine(resolved)
         try:
             with engine.connect() as conn:
                 current = schema_version(conn)
