@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
@@ -205,10 +206,7 @@ def upgrade(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
     with write(engine) as conn:
         current = schema_version(conn)
         if current > target:
-            raise StoreError(
-                f"This database is at schema version {current}, newer than this caseload "
-                f"(version {target}). Upgrade caseload to open it."
-            )
+            raise _newer(current, target)
         if current == target:
             # Nothing to write: a login that may not change the schema opens it too. The owner's open of a
             # database from before the revisions records its revision, so Alembic's tools see it.
@@ -227,6 +225,11 @@ def upgrade(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -
             schema.SchemaInfo.__table__.update().values(version=target, upgraded_at=clock.now())
         )
     return current, target
+
+
+def _newer(current: int, target: int) -> StoreError:
+    return StoreError(f"This database is at schema version {current}, newer than this caseload (version {target}). "
+                      "Upgrade caseload to open it.")
 
 
 def _may_change_schema(conn: Connection) -> bool:
@@ -248,7 +251,8 @@ def pending_sql(url: str) -> tuple[int, str]:
         dialect = "sqlite"
     else:
         # A SQLite file is opened read-only and without caseload's pragmas (WAL would rewrite its header).
-        engine = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true") if path is not None else make_engine(resolved)
+        engine = (create_engine("sqlite://", creator=lambda: sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True))
+                  if path is not None else make_engine(resolved))
         try:
             with engine.connect() as conn:
                 current = schema_version(conn)
@@ -260,10 +264,7 @@ def pending_sql(url: str) -> tuple[int, str]:
             engine.dispose()
     target = schema.SCHEMA_VERSION
     if current > target:
-        raise StoreError(
-            f"This database is at schema version {current}, newer than this caseload "
-            f"(version {target}). Upgrade caseload to open it."
-        )
+        raise _newer(current, target)
     if current == target:
         return current, ""
     return current, migrations.offline_sql(dialect, current, target, stamped=stamped, schema=schema_name)
