@@ -135,22 +135,29 @@ def test_a_newer_database_is_refused(store_url, clock, engine):
         open_database(store_url, clock)
 
 
-def test_migrations_run_in_order(new_db, clock, monkeypatch):
-    """The mechanism: version N's function upgrades N-1 to N, once."""
-    calls = []
-    monkeypatch.setitem(dbmod.MIGRATIONS, 6, lambda conn: calls.append(6) or conn.execute(text(
-        "CREATE TABLE extra_v6 (id INTEGER PRIMARY KEY)")))
+def test_migrations_run_in_order(new_db, clock):
+    """The mechanism: revision N (store/migrations) upgrades N-1 to N, once; alembic_version and schema_info's
+    version move together."""
+    from caseload.clock import FixedClock
+
     engine = dbmod.make_engine(new_db(empty=True))
     assert dbmod.migrate(engine, clock, target=1) == 1
     with engine.connect() as conn:
         assert not inspect(conn).has_table("rag_rating")
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
     assert dbmod.migrate(engine, clock, target=6) == 6
-    assert dbmod.migrate(engine, clock, target=6) == 6
-    assert calls == [6]
+    later = FixedClock.on(dt.date(2026, 6, 1))
+    assert dbmod.migrate(engine, later, target=6) == 6  # nothing runs again, nothing is written
     with engine.connect() as conn:
         assert schema_version(conn) == 6
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
+        assert str(conn.execute(text("SELECT upgraded_at FROM schema_info")).scalar())[:10] == clock.today().isoformat()
         assert all(inspect(conn).has_table(t) for t in ("conference", "cohort_summary", "cover"))
-        assert inspect(conn).has_table("extra_v6")
+    assert dbmod.migrate(engine, later) == schema.SCHEMA_VERSION
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert str(conn.execute(text("SELECT upgraded_at FROM schema_info")).scalar())[:10] == later.today().isoformat()
+    engine.dispose()
 
 
 def test_locked_database_is_reported_in_plain_words(db_path, clock, engine, tmp_path, monkeypatch):

@@ -14,6 +14,14 @@ def add_parsers(sub, common: argparse.ArgumentParser) -> None:  # noqa: ANN001
     db_sub = db.add_subparsers(dest="what", metavar="ACTION", required=True)
     db_sub.add_parser("info", parents=[common], help="schema version, counts and the latest import")
     db_sub.add_parser("imports", parents=[common], help="import history")
+    mg = db_sub.add_parser(
+        "migrate", parents=[common], help="upgrade the database's schema to this caseload's version",
+        description="Upgrade the database to this caseload's schema version through the numbered revisions "
+                    "(a new database gets every one), and say from which version to which. On PostgreSQL only "
+                    "the database owner may. With --sql, print the SQL instead, changing nothing.")
+    mg.add_argument("--sql", action="store_true",
+                    help="print the SQL that would upgrade the database (Alembic's offline mode) for review, "
+                         "without changing it")
     cp = db_sub.add_parser(
         "copy", parents=[common], help="copy a whole database into an empty one (SQLite <-> PostgreSQL)",
         description="Copy every table, ids kept, into an empty database (created if it is a new SQLite file), in "
@@ -33,6 +41,8 @@ def cmd_db(args: argparse.Namespace, clock: Clock) -> int:
 
     if args.what in ("copy", "backup"):
         return _db_transfer(args, clock)
+    if args.what == "migrate":
+        return _db_migrate(args, clock)
     engine = open_engine(args, clock, create=False)
     with engine.connect() as conn:
         if args.what == "info":
@@ -82,4 +92,33 @@ def _db_transfer(args: argparse.Namespace, clock: Clock) -> int:
     print(f"Copied {describe(source)} to {describe(resolve_url(args.target))}; rows per table (each checked):")
     for name, n in result.counts.items():
         print(f"  {name + ':':<26} {n}")
+    return 0
+
+
+def _db_migrate(args: argparse.Namespace, clock: Clock) -> int:
+    from caseload.store.db import describe, make_engine, pending_sql, resolve_url, upgrade
+    from caseload.store.schema import SCHEMA_VERSION
+
+    url = resolve_url(args.db)
+    if args.sql:
+        current, sql = pending_sql(url)
+        if not sql:
+            print(f"-- {describe(url)} is at schema version {current}, this caseload's: there is nothing to apply.")
+            return 0
+        print(f"-- The SQL that creates schema version {SCHEMA_VERSION} in {describe(url)}." if not current else
+              f"-- The SQL that upgrades {describe(url)} from schema version {current} to {SCHEMA_VERSION}.")
+        print("-- Nothing has been changed. `caseload db migrate` applies it, with the data steps named below.")
+        print(sql, end="" if sql.endswith("\n") else "\n")
+        return 0
+    engine = make_engine(url)
+    try:
+        before, after = upgrade(engine, clock)
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{describe(url)} is at schema version {after}, this caseload's: nothing to upgrade.")
+    elif before == 0:
+        print(f"Created schema version {after} in {describe(url)}.")
+    else:
+        print(f"Upgraded {describe(url)} from schema version {before} to {after}.")
     return 0

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.schema import CreateIndex, CreateTable
-from sqlmodel import SQLModel
 
 from caseload.clock import Clock
 from caseload.store import schema
@@ -185,101 +183,6 @@ def _postgres_session(engine: Engine) -> None:
             raise busy_error() from context.original_exception
 
 
-def _create_tables(conn: Connection, names, leave_out=()) -> None:  # noqa: ANN001
-    """Create tables from the models, without the (table, column) pairs in `leave_out`.
-
-    A migration creates its tables as they stood at its version: the columns a later version
-    adds to them arrive through that version's ALTER TABLE, so every path to the current
-    schema (new, from version 1, from version 2) runs the same statements, on PostgreSQL too
-    (where a column cannot refer to a table that does not exist yet).
-    """
-    wanted = set(names)
-    for t in SQLModel.metadata.sorted_tables:
-        if t.name not in wanted or inspect(conn).has_table(t.name):
-            continue
-        skip = {c for name, c in leave_out if name == t.name}
-        ddl = CreateTable(t, include_foreign_key_constraints=[
-            fk for fk in t.foreign_key_constraints if not set(fk.column_keys) & skip])
-        ddl.columns = [col for col in ddl.columns if col.element.name not in skip]
-        conn.execute(ddl)
-        for index in sorted(t.indexes, key=lambda i: i.name or ""):
-            if not {col.name for col in index.columns} & skip:
-                conn.execute(CreateIndex(index))
-
-
-def _add_column(conn: Connection, table: str, column: str) -> None:
-    """ALTER TABLE ... ADD COLUMN for a nullable model column, in SQL that SQLite and PostgreSQL share."""
-    col = SQLModel.metadata.tables[table].c[column]
-    q = conn.dialect.identifier_preparer
-    ddl = f"ALTER TABLE {q.quote(table)} ADD COLUMN {q.quote(column)} {col.type.compile(dialect=conn.dialect)}"
-    for fk in col.foreign_keys:
-        ddl += f" REFERENCES {q.quote(fk.column.table.name)} ({q.quote(fk.column.name)})"
-    conn.exec_driver_sql(ddl)
-
-
-def _to_version_2(conn: Connection) -> None:
-    """Version 2: RAG ratings, notes, contacts, actions and confirmed destinations."""
-    _create_tables(conn, schema.V2_TABLES, leave_out=schema.V3_COLUMNS)
-
-
-def _to_version_3(conn: Connection) -> None:
-    """Version 3: caseload conferences, their items and action reviews; conference columns on
-    actions (which conference set them) and on claim_state (last conference, estimate, plan)."""
-    _create_tables(conn, schema.V3_TABLES)
-    for table, column in schema.V3_COLUMNS:
-        _add_column(conn, table, column)
-
-
-def _to_version_4(conn: Connection) -> None:
-    """Version 4: cohort summaries (counted from the claims already there) and context notes."""
-    from caseload.store.summary import rebuild_summaries
-
-    _create_tables(conn, schema.V4_TABLES)
-    rebuild_summaries(conn)
-
-
-def _to_version_5(conn: Connection) -> None:
-    """Version 5: temporary cover, reported extract conflicts, who reassigned a claim locally and why, and
-    when a customer's personal details were erased."""
-    _create_tables(conn, schema.V5_TABLES)
-    for table, column in schema.V5_COLUMNS:
-        _add_column(conn, table, column)
-    # Local reassignments no extract has confirmed yet: few, and looked up by every import (a partial
-    # index, so the extract's own assignment rows cost it nothing).
-    conn.exec_driver_sql(f"CREATE INDEX ix_assignment_unconfirmed ON assignment (claim_id) WHERE {schema.UNCONFIRMED}")
-    # Erased customers: few, and every import blanks their personal columns in its staging table.
-    conn.exec_driver_sql("CREATE INDEX ix_customer_erased ON customer (id) WHERE erased_at IS NOT NULL")
-
-
-def _to_version_6(conn: Connection) -> None:
-    """Version 6: each staff member's PostgreSQL login (unique where set); on PostgreSQL the group roles
-    and what they may do (store/policies.py)."""
-    for table, column in schema.V6_COLUMNS:
-        _add_column(conn, table, column)
-    conn.exec_driver_sql("CREATE UNIQUE INDEX ix_staff_login ON staff (login)")
-    if conn.dialect.name == "postgresql":
-        from caseload.store.policies import install
-
-        install(conn)
-
-
-def _to_version_7(conn: Connection) -> None:
-    """Version 7: on PostgreSQL, row-level security on conferences, their action reviews, cover, context notes
-    and the staff list, and each group role granted only what its rules let it write (store/policies.py).
-    Nothing changes on SQLite."""
-    if conn.dialect.name == "postgresql":
-        from caseload.store.policies import install
-
-        install(conn)
-
-
-# Version N's entry upgrades a version N-1 database to N. Version 1 is created from the models
-# as they stood then (V1_TABLES); every later table arrives through its migration, and every
-# later column through an ALTER TABLE (see _create_tables).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _to_version_2, 3: _to_version_3, 4: _to_version_4,
-                                                   5: _to_version_5, 6: _to_version_6, 7: _to_version_7}
-
-
 def schema_version(conn: Connection) -> int:
     if not inspect(conn).has_table("schema_info"):
         return 0
@@ -288,39 +191,83 @@ def schema_version(conn: Connection) -> int:
 
 
 def migrate(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -> int:
-    """Bring the database to `target`, creating version 1 on an empty database. Returns the version."""
+    """Bring the database to `target` through the frozen revisions (store/migrations), from none on an empty
+    database (every database, new or old, is made by the same revisions). Returns the version.
+
+    `schema_info.version` is the version of record; a database from before the revisions (schema_info at N and
+    no alembic_version) is stamped with revision N and upgraded from there."""
+    return upgrade(engine, clock, target)[1]
+
+
+def upgrade(engine: Engine, clock: Clock, target: int = schema.SCHEMA_VERSION) -> tuple[int, int]:
+    """migrate, saying from which version to which (read in the same write transaction)."""
+    from caseload.store import migrations
+
     with write(engine) as conn:
         current = schema_version(conn)
         if current > target:
-            raise StoreError(
-                f"This database is at schema version {current}, newer than this caseload "
-                f"(version {target}). Upgrade caseload to open it."
-            )
+            raise _newer(current, target)
         if current == target:
-            return current  # nothing to write: a login that may not change the schema opens it too
-        if current == 0:
-            _create_version_1(conn)
-            current = 1
-        while current < target:
-            MIGRATIONS[current + 1](conn)
-            current += 1
+            # Nothing to write: a login that may not change the schema opens it too. The owner's open of a
+            # database from before the revisions records its revision, so Alembic's tools see it.
+            if current and not migrations.has_stamp(conn) and _may_change_schema(conn):
+                migrations.stamp(conn, current)
+            return current, current
+        if current and not _may_change_schema(conn):
+            from caseload.store.logins import current_login
+
+            raise StoreError(
+                f"This database is at schema version {current}, and this caseload needs version {target}: only the "
+                f"database owner may upgrade it (you are connected as {current_login(conn)}). Ask them to run "
+                "`caseload db migrate`.")
+        migrations.upgrade(conn, current, target)
         conn.execute(
-            schema.SchemaInfo.__table__.update().values(version=current, upgraded_at=clock.now())
+            schema.SchemaInfo.__table__.update().values(version=target, upgraded_at=clock.now())
         )
-    return current
+    return current, target
 
 
-def _create_version_1(conn: Connection) -> None:
-    _create_tables(conn, V1_TABLES, leave_out=schema.V5_COLUMNS + schema.V6_COLUMNS)
-    conn.execute(
-        schema.SchemaInfo.__table__.insert().values(id=1, version=1, upgraded_at=dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc))
-    )
+def _newer(current: int, target: int) -> StoreError:
+    return StoreError(f"This database is at schema version {current}, newer than this caseload (version {target}). "
+                      "Upgrade caseload to open it.")
 
 
-V1_TABLES = {
-    "schema_info", "office", "team", "staff", "customer", "import_batch", "claim",
-    "assignment", "setting", "audit",
-}
+def _may_change_schema(conn: Connection) -> bool:
+    """SQLite: whoever opens the file. PostgreSQL: the role that owns the tables (store/logins.py)."""
+    from caseload.store.logins import is_owner
+
+    return is_owner(conn)
+
+
+def pending_sql(url: str) -> tuple[int, str]:
+    """The database's schema version and the SQL that would bring it to the current one (Alembic's offline
+    mode), read without writing: a missing SQLite file is not created, and counts as no schema yet."""
+    from caseload.store import migrations
+
+    resolved = resolve_url(url)
+    path = sqlite_path(resolved)
+    if path is not None and not path.exists():
+        current, stamped, schema_name = 0, False, "main"
+        dialect = "sqlite"
+    else:
+        # A SQLite file is opened read-only and without caseload's pragmas (WAL would rewrite its header).
+        engine = (create_engine("sqlite://", creator=lambda: sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True))
+                  if path is not None else make_engine(resolved))
+        try:
+            with engine.connect() as conn:
+                current = schema_version(conn)
+                stamped = migrations.has_stamp(conn)
+                dialect = conn.dialect.name
+                schema_name = (conn.exec_driver_sql("SELECT current_schema()").scalar()
+                               if dialect == "postgresql" else "main")
+        finally:
+            engine.dispose()
+    target = schema.SCHEMA_VERSION
+    if current > target:
+        raise _newer(current, target)
+    if current == target:
+        return current, ""
+    return current, migrations.offline_sql(dialect, current, target, stamped=stamped, schema=schema_name)
 
 
 class write:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 from sqlmodel import SQLModel
 
 from caseload.store.access import CLAIM_SCOPE, Role
@@ -129,8 +129,9 @@ def group_role(role: Role | str) -> str:
     return GROUP_ROLES[Role(role)]
 
 
-def statements() -> list[str]:
-    """The SQL that gives the group roles their privileges, in order (idempotent)."""
+def statements(tables: set[str] | None = None) -> list[str]:
+    """The SQL that gives the group roles their privileges, in order (idempotent): on `tables` (default: every
+    table of the models)."""
     groups = ", ".join(GROUP_ROLES.values())
     out = [f"""DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{name}') THEN CREATE ROLE {name} NOLOGIN; END IF;
@@ -138,6 +139,8 @@ END $$""" for name in GROUP_ROLES.values()]
     out.append(f"GRANT USAGE ON SCHEMA {_schema()} TO {groups}")
     rules = rls_tables()
     for table in sorted(SQLModel.metadata.tables):
+        if tables is not None and table not in tables:
+            continue
         out.append(f'REVOKE ALL ON "{table}" FROM {groups}')
         for role, group in GROUP_ROLES.items():
             out.append(f'GRANT {privileges(table, role, rules)} ON "{table}" TO {group}')
@@ -227,7 +230,7 @@ def policy_names(rules: dict[Role, Rule]) -> list[str]:
     return out
 
 
-def rls_statements() -> list[str]:
+def rls_statements(tables: set[str] | None = None) -> list[str]:
     out = []
     for name, body, sql in (*HELPERS.values(), COVERED):
         out.append(f"CREATE OR REPLACE FUNCTION {name}(login text) RETURNS {body} LANGUAGE sql STABLE "
@@ -260,6 +263,8 @@ END $f$""")
     out.append("CREATE TRIGGER caseload_stamp_audit BEFORE INSERT ON audit FOR EACH ROW "
                "EXECUTE FUNCTION caseload_stamp_audit()")
     for table, per_role in rls_tables().items():
+        if tables is not None and table not in tables:
+            continue
         out.append(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
         out.append(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
         # The owner (who runs migrations and imports) sees and writes every row.
@@ -287,8 +292,15 @@ def _schema() -> str:
     return "CURRENT_SCHEMA"
 
 
+def install_statements(schema_name: str, tables: set[str] | None = None) -> list[str]:
+    """install's SQL for the schema `schema_name`, on `tables` (default: every table of the models)."""
+    return [sql.replace("CURRENT_SCHEMA", f'"{schema_name}"') for sql in statements(tables) + rls_statements(tables)]
+
+
 def install(conn: Connection) -> None:
-    """Create the group roles if missing and grant them what they may do (PostgreSQL, as the owner)."""
+    """Create the group roles if missing and grant them what they may do (PostgreSQL, as the owner), on the tables
+    the database has: a migration to an older version than the models' grants what that version has."""
     schema_name = conn.exec_driver_sql("SELECT current_schema()").scalar()
-    for sql in statements() + rls_statements():
-        conn.exec_driver_sql(sql.replace("CURRENT_SCHEMA", f'"{schema_name}"'))
+    present = set(inspect(conn).get_table_names())
+    for sql in install_statements(schema_name, present):
+        conn.exec_driver_sql(sql)

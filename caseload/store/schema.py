@@ -1,4 +1,5 @@
-"""The tables. Version 1 of the schema; later versions are migrations in db.py (MIGRATIONS).
+"""The tables as they are now. The schema's versions are the frozen revisions in store/migrations (a change
+here needs a new revision there: tests/test_migrations.py compares the two).
 
 Dates are stored twice on claims: as a DATE for people reading the database, and as an
 integer day number (days since 1970-01-01) so that durations and gaps are plain integer
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 EPOCH = dt.date(1970, 1, 1)
@@ -22,6 +23,15 @@ def day_number(d: dt.date) -> int:
 
 def from_day_number(n: int) -> dt.date:
     return EPOCH + dt.timedelta(days=n)
+
+
+# A current holder from a local reassignment that no extract has named yet (the partial index on assignment).
+UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
+
+
+def _partial(name: str, column: str, where: str) -> Index:
+    """An index of the rows meeting `where` only, on SQLite and PostgreSQL alike."""
+    return Index(name, column, sqlite_where=text(where), postgresql_where=text(where))
 
 
 class SchemaInfo(SQLModel, table=True):
@@ -47,6 +57,7 @@ class Team(SQLModel, table=True):
 
 class Staff(SQLModel, table=True):
     __tablename__ = "staff"
+    __table_args__ = (Index("ix_staff_login", "login", unique=True),)
     id: str = Field(primary_key=True)
     name: str = ""
     role: str = "adviser"  # adviser | team_manager | team_leader
@@ -60,6 +71,8 @@ class Staff(SQLModel, table=True):
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customer"
+    # Erased customers: few, and every import blanks their personal columns in its staging table.
+    __table_args__ = (_partial("ix_customer_erased", "id", "erased_at IS NOT NULL"),)
     id: str = Field(primary_key=True)
     name: Optional[str] = None
     date_of_birth: Optional[dt.date] = None
@@ -119,7 +132,9 @@ class Assignment(SQLModel, table=True):
     """Who held a claim from when to when. The open row (to_date NULL) is the current holder."""
 
     __tablename__ = "assignment"
-    __table_args__ = (Index("ix_assignment_claim", "claim_id", "from_date"),)
+    # Local reassignments no extract has confirmed yet: few, and looked up by every import.
+    __table_args__ = (Index("ix_assignment_claim", "claim_id", "from_date"),
+                      _partial("ix_assignment_unconfirmed", "claim_id", UNCONFIRMED))
     id: Optional[int] = Field(default=None, primary_key=True)
     claim_id: str = Field(foreign_key="claim.id")
     adviser_id: str = Field(foreign_key="staff.id", index=True)
@@ -272,10 +287,6 @@ class ClaimState(SQLModel, table=True):
     last_plan_day: Optional[int] = None  # the last discussed item with a plan
 
 
-V2_TABLES = ("rag_rating", "note", "contact", "action", "destination", "claim_state")
-
-
-
 # Version 3: the caseload conference.
 
 
@@ -338,19 +349,6 @@ class ConferenceActionReview(SQLModel, table=True):
     conference_item_id: int = Field(foreign_key="conference_item.id", index=True)
     action_id: int = Field(foreign_key="action.id", index=True)
     outcome: str  # done | carried
-
-
-V3_TABLES = ("conference", "conference_item", "conference_action_review")
-# Columns version 3 adds to version-2 tables, in the order the migration adds them.
-V3_COLUMNS = (
-    ("action", "conference_id"),
-    ("action", "conference_item_id"),
-    ("claim_state", "last_conference_on"),
-    ("claim_state", "last_conference_day"),
-    ("claim_state", "expected_offflow"),
-    ("claim_state", "last_plan_day"),
-)
-
 
 
 # Version 4: cohort summaries behind the team view and the off-flow export, and context notes.
@@ -453,11 +451,6 @@ class ContextNote(SQLModel, table=True):
     version: int = 1
 
 
-V4_TABLES = ("cohort_segment", "cohort_summary", "cohort_summary_team", "cohort_start", "summary_info",
-             "context_note")
-
-
-
 # Version 5: temporary cover, and extracts that disagree with a local reassignment (store.reassign).
 
 
@@ -496,15 +489,8 @@ class AssignmentConflict(SQLModel, table=True):
     resolution: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
-V5_TABLES = ("cover", "assignment_conflict")
-V5_COLUMNS = (("assignment", "assigned_by"), ("assignment", "note"), ("customer", "erased_at"))
-# A current holder from a local reassignment that no extract has named yet (partial index in db.py).
-UNCONFIRMED = "reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL"
 
-# Version 6: staff.login, the PostgreSQL login a person connects as (store/logins.py); on PostgreSQL also
-# the group roles, their grants and row-level security (store/policies.py).
-V6_COLUMNS = (("staff", "login"),)
-
-# Version 7: on PostgreSQL only, row-level security on the conference, cover, context-note and staff tables and
-# per-role grants (store/policies.py); the tables and columns are version 6's.
+# The schema version this caseload creates and opens: store/migrations' newest revision (a test holds them equal).
+# Version 6 added staff.login; on PostgreSQL versions 6 and 7 install the group roles, their grants and row-level
+# security (store/policies.py); version 7 has no DDL of its own.
 SCHEMA_VERSION = 7

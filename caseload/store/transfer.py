@@ -25,6 +25,7 @@ from caseload.clock import Clock
 from caseload.store.access import Role, actor_for
 from caseload.store.db import sqlite_path, describe, make_engine, open_database, resolve_url, schema_version, write
 from caseload.store.errors import AccessDenied, StoreError
+from caseload.store.migrations import VERSION_TABLE
 
 BATCH = 5000
 # Rows every new database holds as soon as it is created: not data, so a target with only these is empty.
@@ -38,7 +39,8 @@ class CopyResult:
 
 def _tables(conn: Connection) -> list[Table]:
     """The database's tables in dependency order (parents first); refuses one this caseload does not know."""
-    present = set(inspect(conn).get_table_names())
+    # alembic_version is the schema's bookkeeping, not data: each database has its own (store/migrations).
+    present = set(inspect(conn).get_table_names()) - {VERSION_TABLE}
     unknown = sorted(present - set(SQLModel.metadata.tables))
     if unknown:
         raise StoreError(f"{describe(str(conn.engine.url))} has tables this caseload does not know "
