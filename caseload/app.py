@@ -37,7 +37,10 @@ from caseload.screens.home import HomeScreen
 from caseload.screens.identity import IdentityScreen
 from caseload.session import DataDate, Identity, load_identity, read_data_date
 from caseload.store.access import Actor, Role
-from caseload.store.db import describe, open_database, resolve_url
+from caseload.store.audit import record
+from caseload.store.db import describe, open_database, resolve_url, write
+from caseload.store.info import office_name
+from caseload.store.logins import connected_actor, is_owner
 from caseload.store.errors import StoreError, UnknownStaff
 from caseload.widgets.literal import show_controls, visible
 
@@ -336,9 +339,6 @@ class CaseloadApp(App[None]):
 
     @work(thread=True, group="identity-audit")
     def _write_switch(self, before: Actor | None, after: Actor) -> None:
-        from caseload.store.audit import record
-        from caseload.store.db import write
-
         try:
             with write(self.engine) as conn:
                 record(conn, self.clock, before or after, "switch_identity", "staff", after.id,
@@ -381,6 +381,8 @@ class CaseloadApp(App[None]):
         actor = self.identity.actor
         self.push_screen(ConferenceListScreen(actor.id, actor.name))
 
+    # The figure screens are imported when first opened: with their charts and exports they are about a tenth
+    # of the app's start-up (python -X importtime), which an adviser who never opens them should not wait for.
     def action_team_view(self) -> None:
         from caseload.screens.team_view import TeamViewScreen
 
@@ -469,9 +471,6 @@ def create_app(
     # Before the app runs, so reading here blocks no event loop.
     if engine.dialect.name == "postgresql":
         # The login is the person (store/logins.py): no picker, and --as for the database owner only (audited).
-        from caseload.store.info import office_name
-        from caseload.store.logins import connected_actor, is_owner
-
         with engine.connect() as conn:
             owner = is_owner(conn)
         wanted = (as_staff or loaded.config.identity_for(db_key) or default_staff) if owner else as_staff

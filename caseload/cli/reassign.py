@@ -62,20 +62,12 @@ def _filter(args: argparse.Namespace):  # noqa: ANN202
     return ClaimFilter(rag=bands, approaching=args.approaching, beyond_52=args.beyond_52)
 
 
-def _names(conn, ids) -> dict[str, str]:  # noqa: ANN001
-    from sqlalchemy import select
-
-    from caseload.store import schema
-
-    st = schema.Staff.__table__
-    return dict(conn.execute(select(st.c.id, st.c.name).where(st.c.id.in_(list(ids)))).all())
-
-
 def cmd_reassign(args: argparse.Namespace, clock: Clock) -> int:
     if args.what == "conflicts":
         return _conflicts(args, clock)
     from caseload.store import reassign
     from caseload.store.db import write
+    from caseload.store.info import staff_names
 
     if not args.from_adviser or not args.to:
         raise StoreError("Say whose claims and to whom: caseload reassign --from ADVISER --to ADVISER[,ADVISER...].")
@@ -96,7 +88,7 @@ def cmd_reassign(args: argparse.Namespace, clock: Clock) -> int:
         return 0
     with write(engine) as conn:
         result = reassign.reassign(conn, clock, actor, args.from_adviser, targets, flt, args.reason, args.on)
-        names = _names(conn, targets)
+        names = staff_names(conn, targets)
     print(f"Reassigned {result.total} of {args.from_adviser}'s {flt.describe()} on {result.on.isoformat()}:")
     for t, n in result.shares.items():
         print(f"  {t} {names.get(t) or ''}: {n}")

@@ -123,10 +123,9 @@ def _group_views(result, group_by: str, label) -> list[GroupView]:  # noqa: ANN0
 
 
 def read_team_view(engine, actor: Actor, choice: Choice | None, today: dt.date) -> TeamViewData:  # noqa: ANN001
-    from sqlalchemy import select
-
-    from caseload.store import schema, settings
+    from caseload.store import settings
     from caseload.store.caseload import summary as caseload_summary
+    from caseload.store.info import team_name
     from caseload.store.offflow import offflow
 
     with engine.connect() as conn:
@@ -145,8 +144,7 @@ def read_team_view(engine, actor: Actor, choice: Choice | None, today: dt.date) 
         by_team = offflow(conn, actor, replace(base, group_by="team"))
         groups += _group_views(by_team, "team", lambda n: n)
         if not groups and actor.role in (Role.TEAM_MANAGER, Role.ADVISER) and actor.team_id is not None:
-            t = schema.Team.__table__
-            name = conn.execute(select(t.c.name).where(t.c.id == actor.team_id)).scalar() or "your team"
+            name = team_name(conn, actor.team_id) or "your team"
             groups.append(GroupView(f"team:{name}", name, "team", name, (), {}))
         advisers: list[AdviserLine] = []
         unit_rows: list[OffflowRow] = []
@@ -169,14 +167,10 @@ def read_team_view(engine, actor: Actor, choice: Choice | None, today: dt.date) 
 
 def _adviser_lines(conn, actor: Actor, base: OffflowQuery, as_at: dt.date, window: int, caseload_summary,  # noqa: ANN001, ANN202
                    rows_out: list | None = None):
-    from sqlalchemy import select
-
-    from caseload.store import schema
+    from caseload.store.info import team_advisers
     from caseload.store.offflow import offflow
 
-    st = schema.Staff.__table__
-    staff = conn.execute(select(st.c.id, st.c.name).where(st.c.team_id == actor.team_id, st.c.role == "adviser",
-                                                          st.c.active.is_(True))).all()
+    staff = team_advisers(conn, actor.team_id)
     by_adviser = offflow(conn, actor, replace(base, group_by="adviser"))
     if rows_out is not None:
         rows_out.extend(by_adviser.rows)

@@ -70,6 +70,26 @@ def office_name(conn: Connection, office_id: int | None) -> str | None:
     return conn.execute(select(ot.c.name).where(ot.c.id == office_id)).scalar()
 
 
+def team_name(conn: Connection, team_id: int | None) -> str | None:
+    if team_id is None:
+        return None
+    tt = schema.Team.__table__
+    return conn.execute(select(tt.c.name).where(tt.c.id == team_id)).scalar()
+
+
+def team_advisers(conn: Connection, team_id: int | None) -> list[tuple[str, str]]:
+    """The team's active advisers, (id, name), in the staff list's order."""
+    st = schema.Staff.__table__
+    return [tuple(r) for r in conn.execute(select(st.c.id, st.c.name).where(
+        st.c.team_id == team_id, st.c.role == "adviser", st.c.active.is_(True))).all()]
+
+
+def staff_names(conn: Connection, ids) -> dict[str, str]:  # noqa: ANN001
+    """The names of the staff ids given (ids not in the staff list are left out)."""
+    st = schema.Staff.__table__
+    return dict(conn.execute(select(st.c.id, st.c.name).where(st.c.id.in_(list(ids)))).all())
+
+
 @dataclass(frozen=True)
 class AdviserSummary:
     id: str
