@@ -779,13 +779,15 @@ def _write(
         "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
         "WHERE c.first_batch_id = :batch"
     ), p)
+    if tally is not None:
+        summary.write_first_load(conn, marks, tally)
     tell("indexing", rows, None)
     for index in deferred:
         index.create(conn)
     for table, name, definition in deferred_keys:
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     tell("counting summaries", rows, None)
-    summary.after_import(conn, marks, int(batch_id), tally)
+    summary.after_import(conn, marks, int(batch_id))
     result.rows_imported = result.rows_read - result.rows_rejected
     conn.execute(bt.update().where(bt.c.id == batch_id).values(
         claims_added=result.claims_added, claims_updated=result.claims_updated, transfers=result.transfers,

@@ -29,7 +29,8 @@ the claims (then its team's row, and cohort_start for the (team, segment) blocks
 changed starts or benefits touch). A claim's OPtE status depends on the same customer's other
 claims (a re-claim within 7 days), so an import marks every claim of each customer it adds or
 changes. ``rebuild_summaries`` counts everything again from scratch; a property test holds the kept
-summaries equal to it.
+summaries equal to it. A first load (no claim yet) is counted as its rows are read instead
+(``FirstLoadTally``), which another property test holds equal to the same recount.
 """
 
 from __future__ import annotations
@@ -268,7 +269,7 @@ class FirstLoadTally:
     claim table every claim is new, none has a confirmed destination, and a row carries all the
     facts but one that a summary row counts (on-flow adviser, segment, benefit, end class, reason).
     The one it lacks, a re-claim within the rule set's days (the customer's other claims), is read once
-    the claims are written (`count_first_load`), as are the advisers' teams and offices.
+    the claims are written (`write_first_load`), as are the advisers' teams and offices.
 
     Counts are kept per (adviser, segment, benefit) in one flat array of 16-bit counters, each
     milestone's off-flows by the milestone the claim ended by, and added up over the milestones when
@@ -343,6 +344,10 @@ class FirstLoadTally:
             counts[i + milestone[end - start] + opte_at] -= 1
         return True
 
+    def release(self) -> None:
+        """Let the counts go (they are no longer needed once written)."""
+        self._slot, self._counts, self._advisers, self._benefits, self._segment = {}, array("H"), {}, {}, {}
+
     def claims(self) -> int:
         return sum(self._counts[i] for i in self._slot.values())
 
@@ -385,40 +390,56 @@ def _insert_rows(conn: Connection, table: str, columns: Sequence[str], rows: Ite
 
 
 def _reclaim_sql() -> str:
-    """The ended claims counted towards OPtE by their reason, within the last milestone, that the same
-    customer's re-claim follows within the rule set's days (as _claim_facts_sql's `quick`); no claim has
-    a confirmed destination yet."""
+    """The staged rows of a first load (exactly its claims) that ended within the last milestone for a
+    reason that counts towards OPtE, and that the same customer's re-claim follows within the rule
+    set's days (as _claim_facts_sql's `quick`; no claim has a confirmed destination yet)."""
     rules = get_rule_set(SUMMARY_RULE_SET)
     return (
-        "SELECT c.onflow_adviser_id, c.benefit, c.start_day, c.end_day FROM claim c "
-        f"WHERE c.end_day IS NOT NULL AND c.end_day - c.start_day <= {7 * max(SUMMARY_WEEKS)} "
-        f"AND COALESCE(NULLIF(c.end_reason, ''), 'not_known') NOT IN ({_sql_list(rules.excluded)}) "
-        "AND EXISTS (SELECT 1 FROM claim r WHERE r.customer_id = c.customer_id AND r.id <> c.id "
-        f"AND r.start_day >= c.end_day AND r.start_day <= c.end_day + {rules.reclaim_days})"
+        "SELECT s.adviser_id, s.benefit, s.start_day, s.end_day FROM import_staging s "
+        f"WHERE s.end_day IS NOT NULL AND s.end_day - s.start_day <= {7 * max(SUMMARY_WEEKS)} "
+        f"AND COALESCE(NULLIF(s.end_reason, ''), 'not_known') NOT IN ({_sql_list(rules.excluded)}) "
+        "AND EXISTS (SELECT 1 FROM import_staging r WHERE r.customer_id = s.customer_id AND r.line <> s.line "
+        f"AND r.start_day >= s.end_day AND r.start_day <= s.end_day + {rules.reclaim_days})"
     )
 
 
-def count_first_load(conn: Connection, tally: FirstLoadTally) -> bool:
-    """The summaries of a first load from its tally, the same as rebuild_summaries would count them.
-    Checked first: no claim has a destination and the tally counted every claim the load wrote; when
-    not (False), nothing is written and the caller counts from scratch."""
-    if not tally.usable or conn.execute(sa_text("SELECT 1 FROM destination LIMIT 1")).first() is not None:
-        return False
-    if conn.execute(sa_text("SELECT COUNT(*) FROM claim")).scalar_one() != tally.claims():
-        return False
+def write_first_load(conn: Connection, marks: ImportMarks, tally: FirstLoadTally) -> None:
+    """Called by the importer once a first load's claims are written and before their indexes are
+    built: cohort_summary's rows from the tally, the same as rebuild_summaries would count them, with
+    the re-claims read from the staged extract (which then holds exactly the written claims). The tally
+    is let go either way, before the index builds want memory. Checked first: the claim table was empty
+    before the import, no claim has a destination, no block overflowed and the tally counted every
+    written claim; when not, after_import counts everything from scratch."""
+    try:
+        if not (marks.full and marks.first_load and tally.usable):
+            return
+        if conn.execute(sa_text("SELECT 1 FROM destination LIMIT 1")).first() is not None:
+            return
+        claims = conn.execute(sa_text("SELECT COUNT(*) FROM claim")).scalar_one()
+        staged = conn.execute(sa_text("SELECT COUNT(*) FROM import_staging")).scalar_one()
+        if not claims == staged == tally.claims():
+            return
+        conn.execute(sa_text("DELETE FROM cohort_summary"))
+        if not tally.reclaimed(conn.execute(sa_text(_reclaim_sql()))):
+            return
+        places = {r[0]: (r[1] or 0, r[2] or 0)
+                  for r in conn.execute(sa_text("SELECT id, team_id, office_id FROM staff"))}
+        _insert_rows(conn, "cohort_summary", ("team_key", "seg_day", "office_key", "adviser_id", "benefit", *COLUMNS),
+                     tally.summary_rows(places))
+        marks.counted = True
+    finally:
+        tally.release()
+
+
+def _finish_first_load(conn: Connection) -> None:
+    """After write_first_load: the team rows and cohort_start from it and the claims, as rebuild_summaries."""
     lo, hi = conn.execute(sa_text("SELECT MIN(start_day), MAX(start_day) FROM claim")).one()
     ensure_days(conn, lo, hi)
-    for table in ("cohort_summary", "cohort_summary_team", "cohort_start"):
+    for table in ("cohort_summary_team", "cohort_start"):
         conn.execute(sa_text(f"DELETE FROM {table}"))
-    if not tally.reclaimed(conn.execute(sa_text(_reclaim_sql()))):
-        return False
-    places = {r[0]: (r[1] or 0, r[2] or 0) for r in conn.execute(sa_text("SELECT id, team_id, office_id FROM staff"))}
-    _insert_rows(conn, "cohort_summary", ("team_key", "seg_day", "office_key", "adviser_id", "benefit", *COLUMNS),
-                 tally.summary_rows(places))
     conn.execute(sa_text(_TEAM_FROM_ADVISERS.format(where="")))
     conn.execute(sa_text(_STARTS.format(frm="FROM claim c")))
     _record_state(conn, _latest_batch(conn))
-    return True
 
 
 # Blocks are (on-flow team, segment, on-flow adviser): a few claims each, so an import that ends a
@@ -501,6 +522,7 @@ class ImportMarks:
     full: bool
     customers: int = 0
     first_load: bool = False  # no claim stood before the import
+    counted: bool = False  # cohort_summary written from a first load's tally (write_first_load)
 
 
 _STAGED_DIFFERS = " OR ".join(
@@ -557,11 +579,13 @@ def before_import(conn: Connection) -> ImportMarks:
     return ImportMarks(full=False, customers=touched)
 
 
-def after_import(conn: Connection, marks: ImportMarks, batch_id: int, tally: FirstLoadTally | None = None) -> None:
-    """Called by the importer after it has written the claims, in the same transaction. `tally`: a first
-    load's counts, taken while its rows were read (FirstLoadTally), used when the claim table was empty."""
+def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
+    """Called by the importer after it has written the claims, in the same transaction (after
+    write_first_load, on a first load counted as its rows were read)."""
     if marks.full:
-        if tally is None or not marks.first_load or not count_first_load(conn, tally):
+        if marks.counted:
+            _finish_first_load(conn)
+        else:
             rebuild_summaries(conn)
         return
     if marks.customers:
