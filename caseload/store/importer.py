@@ -874,7 +874,10 @@ def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
 
 def _sync_customers(conn: Connection, p: dict[str, Any]) -> None:
     """New customers are added; known ones take the extract's values where it gives one."""
-    latest_row = "s.line = (SELECT MAX(s2.line) FROM import_staging s2 WHERE s2.customer_id = s.customer_id)"
+    # The customer's latest row: no later line names the same customer. An anti-join, which PostgreSQL
+    # answers with one hash join rather than a subquery per staged row (as SQLite does either way).
+    latest_row = ("NOT EXISTS (SELECT 1 FROM import_staging s2 WHERE s2.customer_id = s.customer_id "
+                  "AND s2.line > s.line)")
     # Into an empty table (a first load) every customer comes from its latest row, so none differs.
     first_load = conn.execute(text("SELECT 1 FROM customer LIMIT 1")).first() is None
     conn.execute(text(
