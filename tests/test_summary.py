@@ -240,6 +240,79 @@ def test_summaries_stay_equal_to_a_recount_and_answer_like_the_scan_and_the_refe
         engine.dispose()
 
 
+first_load_claim = st.fixed_dictionaries({
+    "customer": st.integers(0, 5),
+    "start": st.integers(0, 600),
+    "duration": st.one_of(st.none(), st.integers(0, 7), st.integers(0, 470)),  # 455 days: the last milestone
+    "reason": st.sampled_from(("",) + END_REASONS),
+    "benefit": st.sampled_from(("JSA", "ESA", "UC")),
+    "adviser": st.sampled_from((*ADVISERS, "A6")),  # A6: an office but no team
+    "again": st.sampled_from((None, None, None, None, 0, 1)),  # the claim id of an earlier line: both rejected
+    "after": st.sampled_from((None, None, 0, 2, 7, 8)),  # the same customer's re-claim, days after the last end
+})
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(claims=st.lists(first_load_claim, min_size=1, max_size=40))
+# A re-claim two days after the end: the first claim is an off-flow but not OPtE.
+@example(claims=[{"customer": 0, "start": 10, "duration": 5, "reason": "found_work", "benefit": "JSA", "adviser": "A1",
+                  "again": None, "after": None},
+                 {"customer": 1, "start": 0, "duration": None, "reason": "", "benefit": "JSA", "adviser": "A2",
+                  "again": None, "after": 2}])
+def test_a_first_load_counted_as_its_rows_are_read_equals_a_recount(tmp_path_factory, new_db, claims):
+    """Into an empty database the summaries are counted from the rows as they are read (re-claims within
+    the rule set's days, claims ended after the last milestone, duplicate lines rejected by --partial,
+    advisers with no team): the same as counting the written claims from scratch."""
+    path = tmp_path_factory.mktemp("first")
+    engine = open_database(new_db(), CLOCK)
+    as_at = AS_ATS[-1]
+    first = as_at - dt.timedelta(days=600)
+    places = {**ADVISERS, "A6": ("Fay Moss", "", "Southside")}
+    rows = []
+    ended: tuple[int, dt.date] | None = None  # the last claim that ended: its customer and end
+    for i, c in enumerate(claims):
+        customer, start = c["customer"], first + dt.timedelta(days=c["start"])
+        if c["after"] is not None and ended is not None and ended[1] + dt.timedelta(days=c["after"]) <= as_at:
+            customer, start = ended[0], ended[1] + dt.timedelta(days=c["after"])
+        end = None if c["duration"] is None else start + dt.timedelta(days=c["duration"])
+        if end is not None and end > as_at:
+            end = None
+        if end is not None:
+            ended = (customer, end)
+        name, team, office = places[c["adviser"]]
+        cid = f"C{c['again']:03d}" if c["again"] is not None and c["again"] < i else f"C{i:03d}"
+        rows.append(row(cid, customer_id=f"P{customer:02d}", claim_start=start.isoformat(),
+                        claim_end=end.isoformat() if end else "", end_reason=c["reason"] if end else "",
+                        benefit=c["benefit"], adviser_id=c["adviser"], adviser_name=name, team=team, office=office))
+    try:
+        # Counted from the rows, not from scratch after the write (which would make this test say nothing).
+        with mock.patch.object(summary_mod, "rebuild_summaries", side_effect=AssertionError("counted from scratch")):
+            result = import_claims(engine, write_extract(path / "x.csv", rows), as_at=as_at, actor=ADMIN,
+                                   clock=CLOCK, partial=True, rejects=path / "rejects.csv")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM claim")).scalar_one() == result.claims_added
+        assert result.claims_added + result.rows_rejected == len(rows)
+        assert_summaries_equal_a_recount(engine)
+    finally:
+        engine.dispose()
+
+
+def test_a_first_load_with_more_claims_in_one_block_than_the_tally_counts_is_counted_from_scratch(tmp_path, new_db):
+    """65,536 claims of one adviser, started on one day: more than a block's 16-bit counter holds, so the
+    summaries come from the written claims instead, and are still right."""
+    engine = open_database(new_db(), CLOCK)
+    rows = [row(f"C{i:05d}", customer_id=f"P{i:05d}", claim_start="2025-06-02",
+                claim_end="2025-07-01" if i % 3 else "", end_reason="found_work" if i % 3 else "")
+            for i in range(65536)]
+    import_claims(engine, write_extract(tmp_path / "big.csv", rows), as_at=dt.date(2026, 3, 6), actor=ADMIN,
+                  clock=CLOCK)
+    with engine.connect() as conn:
+        n, off = conn.execute(text("SELECT SUM(n), SUM(off_13) FROM cohort_summary")).one()
+    assert (n, off) == (65536, sum(1 for i in range(65536) if i % 3))
+    assert_summaries_equal_a_recount(engine)
+
+
 def _assert_invariants(result) -> None:  # noqa: ANN001
     cells = {(r.group, r.period, r.milestone_weeks): r for r in result.rows}
     for (g, p, w), r in cells.items():

@@ -60,6 +60,9 @@ COLUMNS = REQUIRED + OPTIONAL
 # A row that names a team but no office is put in this office.
 DEFAULT_OFFICE = "Local office"
 BATCH_ROWS = 20000
+# Where a staging row (the staging table's column order) holds what a first load's summary tally counts:
+# adviser_id, benefit, start_day, end_day, end_reason (summary.FirstLoadTally.add).
+TALLIED = (9, 3, 7, 8, 6)
 
 # Told how an import is getting on: the stage in words ("checking", "writing new claims", "counting
 # summaries"...), the rows read so far, and the share of the file checked (0 to 1) while checking, None in
@@ -470,7 +473,7 @@ def import_claims(
         conn.commit()
         rejects_writer: _RejectsWriter | None = None
         try:
-            rejects_writer = _stage(conn, staging, path, as_at, result, partial, rejects, tell)
+            rejects_writer, tally = _stage(conn, staging, path, as_at, result, partial, rejects, tell)
             if result.rows_rejected and not partial:
                 if rejects_writer:
                     rejects_writer.finish()
@@ -481,7 +484,7 @@ def import_claims(
             conn.info["write"] = True
             try:
                 with conn.begin():
-                    _write(conn, path, digest, as_at, actor, clock, result, partial, tell)
+                    _write(conn, path, digest, as_at, actor, clock, result, partial, tell, tally)
             except OperationalError as exc:
                 raise locked_error(exc) from exc
             finally:
@@ -508,8 +511,9 @@ def _stage(
     partial: bool,
     rejects: str | os.PathLike[str] | None,
     tell: Progress,
-) -> _RejectsWriter | None:
-    """Validate every row, put the good ones in the staging table, collect the problems."""
+) -> tuple[_RejectsWriter | None, summary.FirstLoadTally | None]:
+    """Validate every row, put the good ones in the staging table, collect the problems. Also returns a
+    first load's summary counts, taken as the rows went by (None when claims stand already)."""
     try:
         f = open(path, encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -542,8 +546,11 @@ def _stage(
         # (about a tenth of a million-row import); reference counting still frees every row.
         gc_was_on = gc.isenabled()
         gc.disable()
+        # Into an empty claim table the summaries are counted here, row by row, rather than from the
+        # written claims afterwards (the write checks that the table was still empty).
+        tally = summary.FirstLoadTally() if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None else None
         try:
-            _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f)
+            _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, tally)
         except BaseException:
             if writer:
                 writer.abandon()
@@ -551,7 +558,7 @@ def _stage(
         finally:
             if gc_was_on:
                 gc.enable()
-    return writer
+    return writer, tally
 
 
 def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
@@ -572,7 +579,7 @@ def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
     return lambda batch: conn.exec_driver_sql(sql, batch)
 
 
-def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f) -> None:  # noqa: ANN001
+def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, tally) -> None:  # noqa: ANN001
     """Validate every row, put the good ones in the staging table, collect the problems."""
     ncols = len(header)
     size = os.fstat(f.fileno()).st_size or 1
@@ -609,6 +616,8 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f) 
                     continue
             batch.append(staged)
             if len(batch) >= BATCH_ROWS:
+                if tally is not None:
+                    tally.add(batch, TALLIED)
                 stage(batch)
                 batch.clear()
                 tell("checking", result.rows_read, min(f.buffer.tell() / size, 1.0))
@@ -620,14 +629,16 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f) 
     except csv.Error as exc:
         raise StoreError(f"this file is not a well-formed CSV file: {exc}. Nothing was imported.") from None
     if batch:
+        if tally is not None:
+            tally.add(batch, TALLIED)
         stage(batch)
     tell("checking", result.rows_read, 1.0)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
-    _reject_duplicates(conn, staging, header, result, reject)
+    _reject_duplicates(conn, staging, header, result, reject, tally)
 
 
-def _reject_duplicates(conn, staging, header, result, reject) -> None:  # noqa: ANN001
+def _reject_duplicates(conn, staging, header, result, reject, tally) -> None:  # noqa: ANN001
     """A claim_id that appears on more than one line: every such line is bad (which one is right is unknown)."""
     s = staging.c
     dup_ids = select(s.claim_id).group_by(s.claim_id).having(func.count() > 1).scalar_subquery()
@@ -646,6 +657,8 @@ def _reject_duplicates(conn, staging, header, result, reject) -> None:  # noqa: 
             values.append(v.isoformat() if isinstance(v, dt.date) else ("" if v is None else str(v)))
         reject(values, r.line, [Problem(r.line, "claim_id", f"{r.claim_id} also appears on line {', '.join(others)}; a claim appears once in an extract")])
     conn.execute(staging.delete().where(s.claim_id.in_(list(lines_of))))
+    if tally is not None:
+        tally.add(rows, TALLIED, sign=-1)
 
 
 _TYPED = {"at": schema.AuditEntry.__table__.c.at.type, "as_at": Date()}
@@ -667,6 +680,7 @@ def _write(
     result: ImportResult,
     partial: bool,
     tell: Progress,
+    tally: summary.FirstLoadTally | None = None,
 ) -> None:
     rows = result.rows_read
     tell("writing teams, advisers", rows, None)
@@ -765,6 +779,8 @@ def _write(
         "SELECT c.id, c.adviser_id, c.team_id, c.claim_start, NULL, :batch, 'extract' FROM claim c "
         "WHERE c.first_batch_id = :batch"
     ), p)
+    if tally is not None:
+        summary.write_first_load(conn, marks, tally)
     tell("indexing", rows, None)
     for index in deferred:
         index.create(conn)
@@ -858,7 +874,10 @@ def _defer_indexes(conn: Connection, tables: tuple[Table, ...]) -> list[Index]:
 
 def _sync_customers(conn: Connection, p: dict[str, Any]) -> None:
     """New customers are added; known ones take the extract's values where it gives one."""
-    latest_row = "s.line = (SELECT MAX(s2.line) FROM import_staging s2 WHERE s2.customer_id = s.customer_id)"
+    # The customer's latest row: no later line names the same customer. An anti-join, which PostgreSQL
+    # answers with one hash join rather than a subquery per staged row (as SQLite does either way).
+    latest_row = ("NOT EXISTS (SELECT 1 FROM import_staging s2 WHERE s2.customer_id = s.customer_id "
+                  "AND s2.line > s.line)")
     # Into an empty table (a first load) every customer comes from its latest row, so none differs.
     first_load = conn.execute(text("SELECT 1 FROM customer LIMIT 1")).first() is None
     conn.execute(text(
