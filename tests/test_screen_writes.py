@@ -162,6 +162,8 @@ async def test_a_write_that_is_waited_on_says_so_and_the_screen_stays_usable(mak
             assert line.display and line.doing == f"Saving the note on {LABEL}"
             assert str(line.render()).startswith(tuple(f"{frame} Saving the note on {LABEL}… 0:0" for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"))
             assert app.screen is screen  # the dialog closed; the screen is the user's meanwhile
+            footer = screen.query_one("KeysFooter")
+            assert line.region.bottom == footer.region.y  # on the line above the footer, covering none of it
             matrix = screen.query_one(CohortMatrix)
             before = matrix.cursor_coordinate
             await pilot.press("up")

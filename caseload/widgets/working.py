@@ -23,8 +23,10 @@ def working_text(doing: str, seconds: float) -> str:
 
 class Working(Static):
     DEFAULT_CSS = """
+    /* Docked with the footer, on the line above it (docked widgets share their edge). */
     Working {
         dock: bottom;
+        margin-bottom: 1;
         height: 1;
         padding: 0 1;
         display: none;
