@@ -500,17 +500,16 @@ class CaseloadScreen(FrameScreen):
             self.caseload.data_date = DataDate(result.latest)
         rows = result.page.rows
         table = self.table
-        today = self.caseload.clock.today()
         if message.mode == "append":
             self._loading_more = False
             if message.query.offset != len(self.rows):
                 return
             self.rows.extend(rows)
-            table.append([(r.claim_id, row_cells(r, today, self.narrow)) for r in rows])
+            table.append(self._keyed_cells(rows))
         else:
             self._answered = message.generation
             self.rows = list(rows)
-            table.merge([(r.claim_id, row_cells(r, today, self.narrow)) for r in rows])
+            table.merge(self._keyed_cells(rows))
         self._narrow_shown = self.narrow
         self.total = result.page.total
         self.loaded = True
@@ -523,11 +522,15 @@ class CaseloadScreen(FrameScreen):
     def narrow(self) -> bool:
         return is_narrow(self)
 
+    def _keyed_cells(self, rows) -> list[tuple[str, tuple]]:  # noqa: ANN001
+        """The table's rows for these claims, in the form the terminal's width wants."""
+        today, narrow = self.caseload.clock.today(), self.narrow
+        return [(r.claim_id, row_cells(r, today, narrow)) for r in rows]
+
     def on_resize(self) -> None:
         # Across NARROW_BELOW the cells take the other form; the rows already read are shown again in it.
         if self.rows and self.narrow != self._narrow_shown:
-            today = self.caseload.clock.today()
-            self.table.merge([(r.claim_id, row_cells(r, today, self.narrow)) for r in self.rows])
+            self.table.merge(self._keyed_cells(self.rows))
         self._narrow_shown = self.narrow
 
     def _show_title(self) -> None:

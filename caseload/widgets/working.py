@@ -57,12 +57,16 @@ class Working(Static):
     @property
     def doing(self) -> str | None:
         """What the line says is under way, or None while it is not shown."""
-        return self._jobs[next(reversed(self._jobs))][0] if self.display and self._jobs else None
+        return self._latest()[0] if self.display and self._jobs else None
+
+    def _latest(self) -> tuple[str, float]:
+        """The latest work started: what it is doing and when it began."""
+        return self._jobs[next(reversed(self._jobs))]
 
     def _tick(self) -> None:
         if not self._jobs:
             return
-        doing, started = self._jobs[next(reversed(self._jobs))]  # the latest work started
+        doing, started = self._latest()
         waited = time.monotonic() - started
         if waited >= SHOW_AFTER:
             self.update(working_text(doing, waited))
