@@ -59,7 +59,7 @@ def test_quick_path_stages_what_the_checked_path_stages(extract, as_text):
     quick = _quick_reader(header, AS_AT, as_text, quick_teams)
     for line, row in enumerate(values, start=2):
         staged, problems = checked(row, line)
-        fast = quick(row, line)
+        fast = quick(row, line, None)
         if fast is None:
             # Not quick: the checked path alone decides (and names each problem). Keep the team map
             # of the quick reader where the checked path would have put it.
@@ -74,12 +74,12 @@ def test_quick_path_takes_every_clean_good_row():
     row = dict(zip(COLUMNS, ["C1", "P1", "jsa", "2025-01-06", "A1", "Mia Khan", "1990-05-01", "ab 12 34 56 c",
                              "female", "no", "White", "2025-03-01", "FOUND_WORK", "Ann Lee", "Team A", ""]))
     values = [row[c] for c in header]
-    staged = _quick_reader(header, AS_AT, True, {})(values, 2)
+    staged = _quick_reader(header, AS_AT, True, {})(values, 2, None)
     assert staged == _checked_reader(header, AS_AT, True, {})(values, 2)[0]
     assert staged[3] == "JSA" and staged[6] == "found_work" and staged[12] == "AB123456C"
-    assert staged[-1] == "Local office"  # a team without an office is put in the default office
+    assert staged[18] == "Local office"  # a team without an office is put in the default office
     later = dict(row, claim_start="2026-11-02")  # after the as-at date: the checked path says so
-    assert _quick_reader(header, AS_AT, True, {})([later[c] for c in header], 3) is None
+    assert _quick_reader(header, AS_AT, True, {})([later[c] for c in header], 3, None) is None
 
 
 @pytest.mark.both_backends

@@ -22,6 +22,10 @@ from caseload.store import db as dbmod
 from caseload.store import migrations, schema
 from caseload.store.db import open_database, schema_version, write
 
+# This caseload's schema version and its revision.
+V = schema.SCHEMA_VERSION
+HEAD = migrations.revision(V)
+
 pytestmark = pytest.mark.both_backends
 
 DATA = Path(__file__).parent / "data"
@@ -149,7 +153,7 @@ def test_each_committed_database_upgrades_to_a_new_one(tmp_path, clock, version)
 
 
 def test_an_up_to_date_database_from_before_the_revisions_is_stamped_as_it_is(new_db, clock):
-    """A version-7 database without alembic_version: the owner's open records revision 0007 and changes nothing else."""
+    """A database at this version without alembic_version: the owner's open records its revision and changes nothing else."""
     url = new_db()
     engine = open_database(url, clock)
     with write(engine) as conn:
@@ -158,10 +162,10 @@ def test_an_up_to_date_database_from_before_the_revisions_is_stamped_as_it_is(ne
     engine.dispose()
     later = FixedClock.on(dt.date(2026, 7, 1))
     engine = open_database(url, later)
-    assert stamp_of(engine) == "0007"
+    assert stamp_of(engine) == HEAD
     assert schema_of(engine) == before
     with engine.connect() as conn:
-        assert schema_version(conn) == 7
+        assert schema_version(conn) == schema.SCHEMA_VERSION
         assert str(conn.execute(text("SELECT upgraded_at FROM schema_info")).scalar())[:10] != "2026-07-01"
     engine.dispose()
 
@@ -188,27 +192,27 @@ def test_db_migrate_upgrades_and_says_from_which_version(tmp_path, capsys):
     shutil.copyfile(DATA / "schema-v4.sqlite3", path)
     code, out, err = run(capsys, "db", "migrate", "--db", str(path))
     assert (code, err) == (0, "")
-    assert out == f"Upgraded sqlite:///{path} from schema version 4 to 7.\n"
-    assert _sqlite_version(path) == (7, "0007")
+    assert out == f"Upgraded sqlite:///{path} from schema version 4 to {V}.\n"
+    assert _sqlite_version(path) == (schema.SCHEMA_VERSION, HEAD)
     code, out, _ = run(capsys, "db", "migrate", "--db", str(path))
-    assert out == f"sqlite:///{path} is at schema version 7, this caseload's: nothing to upgrade.\n"
+    assert out == f"sqlite:///{path} is at schema version {V}, this caseload's: nothing to upgrade.\n"
     code, out, _ = run(capsys, "db", "info", "--db", str(path))
-    assert "schema version: 7" in out
+    assert f"schema version: {V}" in out
     new = tmp_path / "new.sqlite3"
     code, out, _ = run(capsys, "db", "migrate", "--db", str(new))
-    assert out == f"Created schema version 7 in sqlite:///{new}.\n"
-    assert _sqlite_version(new) == (7, "0007")
+    assert out == f"Created schema version {V} in sqlite:///{new}.\n"
+    assert _sqlite_version(new) == (schema.SCHEMA_VERSION, HEAD)
 
 
 def test_db_migrate_refuses_a_newer_database(tmp_path, capsys):
     path = tmp_path / "office.sqlite3"
     run(capsys, "db", "migrate", "--db", str(path))
     with sqlite3.connect(path) as raw:
-        raw.execute("UPDATE schema_info SET version = 8")
+        raw.execute(f"UPDATE schema_info SET version = {V + 1}")
     for args in ([], ["--sql"]):
         code, out, err = run(capsys, "db", "migrate", *args, "--db", str(path))
         assert code == 1 and out == ""
-        assert "schema version 8, newer than this caseload (version 7). Upgrade caseload to open it." in err
+        assert f"schema version {V + 1}, newer than this caseload (version {V}). Upgrade caseload to open it." in err
 
 
 def test_db_migrate_sql_prints_the_upgrade_and_changes_nothing(tmp_path, capsys):
@@ -219,14 +223,14 @@ def test_db_migrate_sql_prints_the_upgrade_and_changes_nothing(tmp_path, capsys)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     code, out, err = run(capsys, "db", "migrate", "--sql", "--db", str(path))
     assert (code, err) == (0, "")
-    assert out.startswith(f"-- The SQL that upgrades sqlite:///{path} from schema version 1 to 7.\n"
+    assert out.startswith(f"-- The SQL that upgrades sqlite:///{path} from schema version 1 to {V}.\n"
                           "-- Nothing has been changed.")
     for step in ("CREATE TABLE alembic_version", "-- Running upgrade 0001 -> 0002", "CREATE TABLE rag_rating",
                  "ALTER TABLE action ADD COLUMN conference_id INTEGER REFERENCES conference (id);",
                  "-- Version 4 data step (not SQL): `caseload db migrate` counts the cohort summaries",
                  "WHERE reason = 'reassigned' AND to_date IS NULL AND batch_id IS NULL;",
-                 "CREATE UNIQUE INDEX ix_staff_login ON staff (login);", "UPDATE schema_info SET version = 7;",
-                 "UPDATE alembic_version SET version_num='0007'", "COMMIT;"):
+                 "CREATE UNIQUE INDEX ix_staff_login ON staff (login);", f"UPDATE schema_info SET version = {V};",
+                 f"UPDATE alembic_version SET version_num='{HEAD}'", "COMMIT;"):
         assert step in out, step
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     assert _sqlite_version(path) == (1, None)
@@ -238,7 +242,7 @@ def test_db_migrate_sql_prints_the_upgrade_and_changes_nothing(tmp_path, capsys)
     _, sql, _ = run(capsys, "db", "migrate", "--sql", "--db", str(by_hand))
     with sqlite3.connect(by_hand, isolation_level=None) as raw:
         raw.executescript(sql)
-    assert _sqlite_version(by_hand) == (7, "0007")
+    assert _sqlite_version(by_hand) == (schema.SCHEMA_VERSION, HEAD)
     run(capsys, "db", "migrate", "--db", str(by_caseload))
     a, b = open_database(str(by_hand), CLOCK), open_database(str(by_caseload), CLOCK)
     assert schema_of(a) == schema_of(b)
@@ -248,12 +252,12 @@ def test_db_migrate_sql_prints_the_upgrade_and_changes_nothing(tmp_path, capsys)
     # A database that does not exist yet: the SQL that creates it, and still no file.
     missing = tmp_path / "none.sqlite3"
     code, out, _ = run(capsys, "db", "migrate", "--sql", "--db", str(missing))
-    assert out.startswith(f"-- The SQL that creates schema version 7 in sqlite:///{missing}.\n")
+    assert out.startswith(f"-- The SQL that creates schema version {V} in sqlite:///{missing}.\n")
     assert "-- Running upgrade  -> 0001" in out and "CREATE TABLE schema_info" in out
     assert not missing.exists()
     # An up-to-date one: nothing to apply.
     code, out, _ = run(capsys, "db", "migrate", "--sql", "--db", str(by_caseload))
-    assert out == f"-- sqlite:///{by_caseload} is at schema version 7, this caseload's: there is nothing to apply.\n"
+    assert out == f"-- sqlite:///{by_caseload} is at schema version {V}, this caseload's: there is nothing to apply.\n"
 
 
 def test_db_migrate_on_postgresql(pg_db, capsys):
@@ -262,7 +266,7 @@ def test_db_migrate_on_postgresql(pg_db, capsys):
     empty = pg_db(empty=True)
     code, out, err = run(capsys, "db", "migrate", "--db", empty)
     assert (code, err) == (0, "")
-    assert out.startswith("Created schema version 7 in postgresql+psycopg://")
+    assert out.startswith(f"Created schema version {V} in postgresql+psycopg://")
     by_hand, by_caseload = pg_db(empty=True), pg_db(empty=True)
     for url in (by_hand, by_caseload):
         engine = dbmod.make_engine(url)
@@ -271,11 +275,11 @@ def test_db_migrate_on_postgresql(pg_db, capsys):
             conn.execute(text("DROP TABLE alembic_version"))  # as a database from before the revisions
         engine.dispose()
     code, sql, _ = run(capsys, "db", "migrate", "--sql", "--db", by_hand)
-    assert "from schema version 5 to 7." in sql.splitlines()[0]
+    assert f"from schema version 5 to {V}." in sql.splitlines()[0]
     for step in ("CREATE TABLE alembic_version", "ALTER TABLE staff ADD COLUMN login VARCHAR;",
                  "-- Privileges (store/policies.py)", "CREATE ROLE caseload_adviser NOLOGIN",
                  'ALTER TABLE "conference" ENABLE ROW LEVEL SECURITY;', "CREATE POLICY caseload_adviser ON",
-                 "UPDATE schema_info SET version = 7;", "COMMIT;"):
+                 f"UPDATE schema_info SET version = {V};", "COMMIT;"):
         assert step in sql, step
     engine = dbmod.make_engine(by_hand)
     with engine.connect() as conn:
@@ -286,9 +290,9 @@ def test_db_migrate_on_postgresql(pg_db, capsys):
     raw.close()
     engine.dispose()
     code, out, _ = run(capsys, "db", "migrate", "--db", by_caseload)
-    assert out.endswith("from schema version 5 to 7.\n")
+    assert out.endswith(f"from schema version 5 to {V}.\n")
     a, b = open_database(by_hand, CLOCK), open_database(by_caseload, CLOCK)
-    assert stamp_of(a) == stamp_of(b) == "0007"
+    assert stamp_of(a) == stamp_of(b) == HEAD
     assert schema_of(a) == schema_of(b)
     assert privileges_of(a) == privileges_of(b)
     a.dispose()
@@ -312,7 +316,7 @@ def test_a_login_opens_an_up_to_date_database_but_may_not_upgrade_one(pg_db, cap
         grant(conn, CLOCK, ADMIN, "A1", login)
     code, out, err = run(capsys, "db", "migrate", "--db", as_login(url, login))
     assert code == 1 and out == ""
-    assert (f"This database is at schema version 6, and this caseload needs version 7: only the database owner may "
+    assert (f"This database is at schema version 6, and this caseload needs version {V}: only the database owner may "
             f"upgrade it (you are connected as {login}). Ask them to run `caseload db migrate`.") in err
     with engine.connect() as conn:
         assert schema_version(conn) == 6
@@ -321,6 +325,6 @@ def test_a_login_opens_an_up_to_date_database_but_may_not_upgrade_one(pg_db, cap
         conn.execute(text("DROP TABLE alembic_version"))  # up to date, from before the revisions
     code, out, err = run(capsys, "db", "migrate", "--db", as_login(url, login))
     assert (code, err) == (0, "")
-    assert "is at schema version 7, this caseload's: nothing to upgrade." in out
+    assert f"is at schema version {V}, this caseload's: nothing to upgrade." in out
     assert stamp_of(engine) is None
     engine.dispose()

@@ -438,7 +438,7 @@ def test_upgrade_from_the_committed_version_4_database(tmp_path, clock):
         before = {t: raw.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
     engine = open_database(str(path), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == 7
+        assert schema_version(conn) == schema.SCHEMA_VERSION
         for t, rows in before.items():
             after = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
             assert [r[:len(rows[0])] for r in after] == rows, t

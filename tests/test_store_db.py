@@ -26,7 +26,7 @@ pytestmark = pytest.mark.both_backends
 def test_empty_database_is_created_at_the_current_version(new_db, clock):
     engine = open_database(new_db(empty=True), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == schema.SCHEMA_VERSION == 7
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 8
         tables = set(inspect(conn).get_table_names())
     assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
                       "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination",
@@ -155,7 +155,7 @@ def test_migrations_run_in_order(new_db, clock):
         assert all(inspect(conn).has_table(t) for t in ("conference", "cohort_summary", "cover"))
     assert dbmod.migrate(engine, later) == schema.SCHEMA_VERSION
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == f"{schema.SCHEMA_VERSION:04d}"
         assert str(conn.execute(text("SELECT upgraded_at FROM schema_info")).scalar())[:10] == later.today().isoformat()
     engine.dispose()
 

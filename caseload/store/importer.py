@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import gc
 import hashlib
+import itertools
 import operator
 import os
 import re
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Engine,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -70,6 +73,9 @@ TALLIED = (9, 3, 7, 8, 6)
 Progress = Callable[[str, int, "float | None"], None]
 IMPORT_CACHE_KB = 64 * 1024
 MAX_LISTED = 1000
+# Up to this many claims, a daily import holds the fingerprints of the lines they stand as (about 75 bytes
+# each); past it, every line is checked in full.
+KNOWN_MAX = 1_500_000
 
 _BENEFITS = {b.upper(): b for b in BENEFITS}
 _REASONS = set(END_REASONS)
@@ -130,6 +136,7 @@ class ImportResult:
     rows_read: int = 0
     rows_imported: int = 0
     rows_rejected: int = 0
+    rows_unchanged: int = 0  # lines recognised as the very lines the claims stand as, so never checked again
     claims_added: int = 0
     claims_updated: int = 0
     transfers: int = 0
@@ -189,6 +196,10 @@ def _staging_table() -> Table:
         Column("adviser_name", Text),
         Column("team", Text),
         Column("office", Text),
+        # The line's fingerprint (see schema.Claim.extract_hash); NULL for a line checked the long way.
+        Column("row_hash", LargeBinary),
+        # 1 when a later line of the same customer was recognised unchanged and never staged.
+        Column("later_unchanged", Integer),
         prefixes=["TEMPORARY"],
     )
 
@@ -339,7 +350,7 @@ def _checked_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: d
             (dob.isoformat() if as_text else dob) if dob else None,
             row.nino.upper().replace(" ", "") or None, row.sex or None, row.disability or None,
             row.ethnicity or None, row.adviser_name or None, row.team or None,
-            row.office or (DEFAULT_OFFICE if row.team else None),
+            row.office or (DEFAULT_OFFICE if row.team else None), None,
         ), []
 
     return checked
@@ -386,7 +397,7 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
             dates[v] = d
         return d
 
-    def quick(values: list[str], line: int) -> tuple[Any, ...] | None:
+    def quick(values: list[str], line: int, fingerprint: bytes | None) -> tuple[Any, ...] | None:
         vals = [*values, ""]
         (claim_id, customer_id, benefit, claim_start, adviser_id, name, dob, nino, sex, disability, ethnicity,
          claim_end, end_reason, adviser_name, team, office) = fields = take(vals)
@@ -411,14 +422,10 @@ def _quick_reader(header: list[str], as_at: dt.date, as_text: bool, team_of: dic
             return None
         return (line, claim_id, customer_id, benefit, start[0], end[0], reason, start[1], end[1], adviser_id,
                 name or None, born[0], nino.upper().replace(" ", "") or None, sex or None, disability or None,
-                ethnicity or None, adviser_name or None, team or None, office or (DEFAULT_OFFICE if team else None))
+                ethnicity or None, adviser_name or None, team or None, office or (DEFAULT_OFFICE if team else None),
+                fingerprint)
 
     return quick
-
-
-def _records(f) -> Iterator[tuple[int, list[str]]]:  # noqa: ANN001
-    """(line, values) for each CSV record; enumerate itself, not a generator around it (one frame less a row)."""
-    return enumerate(csv.reader(f), start=1)
 
 
 def import_claims(
@@ -431,9 +438,12 @@ def import_claims(
     partial: bool = False,
     rejects: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
+    full: bool = False,
 ) -> ImportResult:
     """Import one extract. Raises ImportRejected (nothing written) or StoreError with a message to show.
-    `progress`, if given, is told each stage as it goes (for a progress bar)."""
+    `progress`, if given, is told each stage as it goes (for a progress bar). A line that is byte for byte the
+    line a claim stands as (its fingerprint, schema.Claim.extract_hash) is known unchanged and not checked again;
+    `full` checks every line, with the same outcome."""
     tell: Progress = progress or (lambda stage, rows, share: None)
     path = Path(path)
     if not path.is_file():
@@ -464,16 +474,29 @@ def import_claims(
 
         staging = _staging_table()
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS import_advisers")
         if conn.dialect.name == "sqlite":
             # A large page cache while the claim indexes fill: the 2 MB default spills pages to
             # the WAL and reads them back. Put back to the default afterwards (pooled connection).
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
         conn.commit()
         staging.create(conn)
+        # The advisers, teams and offices of the lines recognised unchanged (read with the staged lines').
+        conn.exec_driver_sql("CREATE TEMPORARY TABLE import_advisers (adviser_id TEXT NOT NULL, adviser_name TEXT, "
+                             "team TEXT, office TEXT)")
         conn.commit()
         rejects_writer: _RejectsWriter | None = None
         try:
-            rejects_writer, tally = _stage(conn, staging, path, as_at, result, partial, rejects, tell)
+            text_mode = False
+            while True:
+                try:
+                    rejects_writer, tally = _stage(conn, staging, path, as_at, result, partial, rejects, tell,
+                                                   full, text_mode)
+                    break
+                except _Again as again:
+                    conn.rollback()  # the staged lines go; the file is read again, every line in full
+                    result = ImportResult(file_name=path.name, as_at=as_at)
+                    full, text_mode = True, text_mode or again.text_mode
             if result.rows_rejected and not partial:
                 if rejects_writer:
                     rejects_writer.finish()
@@ -496,10 +519,143 @@ def import_claims(
                 rejects_writer.abandon()
             conn.rollback()
             conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS import_advisers")
             if conn.dialect.name == "sqlite":
                 conn.exec_driver_sql("PRAGMA cache_size=-2000")
             conn.commit()
     return result
+
+
+def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
+    """A function that writes a batch of staging rows (tuples in `names` order): PostgreSQL's COPY
+    through psycopg, else the driver's own executemany with plain tuples (the same batched insert as
+    Core's, without building and type-processing a dict per row)."""
+    columns = ", ".join(names)
+    if conn.dialect.driver == "psycopg":
+        def copy(batch: list[tuple[Any, ...]]) -> None:
+            with conn.connection.driver_connection.cursor() as cur:
+                with cur.copy(f"COPY import_staging ({columns}) FROM STDIN") as out:
+                    for values in batch:
+                        out.write_row(values)
+
+        return copy
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO import_staging ({columns}) VALUES ({', '.join([mark] * len(names))})"
+    return lambda batch: conn.exec_driver_sql(sql, batch)
+
+
+# A block of the file read at once (then cut at a line's end): its lines' fingerprints and whether each is
+# known are worked out for the whole block in C (map), so a line recognised unchanged costs no Python of its own.
+BLOCK_BYTES = 4 << 20
+# A lone carriage return ends a line for the csv module, not for a split at "\n": such a file is read as text.
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+class _Again(Exception):
+    """The fast reading of a file cannot be kept to (a line ended by a lone carriage return, which the text reader
+    takes as two lines; a claim that appears on a line recognised unchanged and again on another): the file is
+    read again, every line checked in full, with nothing of the first reading kept."""
+
+    def __init__(self, text_mode: bool):
+        self.text_mode = text_mode
+
+
+def _blocks(f) -> Iterator[tuple[list[bytes], bool]]:  # noqa: ANN001
+    """The lines after the header of a file opened in binary, a block at a time, each line without its "\\n" (a
+    carriage return before it stays: it is part of the line's fingerprint), and whether the block holds a quote.
+    Raises _Again(text_mode=True) for a lone carriage return or a line longer than the csv module reads."""
+    limit = csv.field_size_limit()
+    while block := f.read(BLOCK_BYTES):
+        if not block.endswith(b"\n"):
+            block += f.readline()
+        if b"\r" in block and _LONE_CR.search(block):
+            raise _Again(text_mode=True)
+        lines = block.split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        if len(block) > limit and max(map(len, lines)) > limit:
+            raise _Again(text_mode=True)
+        yield lines, b'"' in block
+
+
+def _adviser_key(header: list[str]):  # noqa: ANN202
+    """(key, named): key(values) picks a line's adviser_id, adviser_name, team and office (those the header has)
+    as one tuple; named(key) gives the four as text, "" for a column the header lacks."""
+    cols = ("adviser_id", "adviser_name", "team", "office")
+    present = [c for c in cols if c in header]
+    key = operator.itemgetter(*(header.index(c) for c in present), header.index("adviser_id"))
+
+    def named(k: tuple[bytes, ...]) -> tuple[str, ...]:
+        got = dict(zip(present, (v.decode() for v in k)))
+        return tuple(got.get(c, "") for c in cols)
+
+    return key, named
+
+
+def _known_fingerprints(conn: Connection) -> set[bytes]:
+    """The fingerprints of the lines the claims stand as (empty for more than KNOWN_MAX claims: their set would
+    outgrow an import's memory, so every line is checked)."""
+    n = conn.execute(text("SELECT COUNT(*) FROM claim WHERE extract_hash IS NOT NULL")).scalar_one()
+    if not n or n > KNOWN_MAX:
+        return set()
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute("SELECT extract_hash FROM claim WHERE extract_hash IS NOT NULL")
+        return {bytes(r[0]) for r in cur}
+    finally:
+        cur.close()
+
+
+@dataclass
+class _Unchanged:
+    """The lines recognised unchanged and never staged: the fingerprints still to be met (each once), those met
+    with their lines, and what the lines say of their advisers (which _sync_advisers reads with the staged ones)."""
+
+    known: set[bytes]
+    met: list[bytes] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    advisers: dict[tuple[bytes, ...], tuple[str, ...]] = field(default_factory=dict)  # as read -> as text
+
+    def consumed(self, fingerprint: bytes) -> bool:
+        """Whether a stored fingerprint was met on a line of this file (it was known, and is not any more)."""
+        return fingerprint not in self.known
+
+    def lines_of(self, fingerprints: set[bytes]) -> dict[bytes, int]:
+        return {h: n for h, n in zip(self.met, self.lines) if h in fingerprints}
+
+
+def _open_extract(path: Path, text_mode: bool):  # noqa: ANN202
+    try:
+        if text_mode:
+            return open(path, encoding="utf-8-sig", newline="")
+        return open(path, "rb")
+    except OSError as exc:
+        raise StoreError(f"{path} cannot be read: {exc.strerror}.") from exc
+
+
+def _header(f, path: Path, text_mode: bool) -> tuple[list[str], bytes]:  # noqa: ANN001
+    """The header row's names, and its bytes (what keys the lines' fingerprints)."""
+    try:
+        if text_mode:
+            header = next(csv.reader(f))
+            return header, ",".join(header).encode()
+        raw = f.readline()
+        if not raw:
+            raise StopIteration
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if _LONE_CR.search(raw):
+            raise _Again(text_mode=True)
+        try:
+            return next(csv.reader([raw.decode()])), raw
+        except csv.Error:
+            raise _Again(text_mode=True) from None
+    except StopIteration:
+        raise StoreError(f"{path.name} is empty: an extract starts with a header row.") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"{path.name} is not UTF-8 text. Save it as 'CSV UTF-8' and import again.") from None
+    except csv.Error as exc:
+        raise StoreError(f"{path.name} line 1: {exc}.") from None
 
 
 def _stage(
@@ -511,23 +667,15 @@ def _stage(
     partial: bool,
     rejects: str | os.PathLike[str] | None,
     tell: Progress,
+    full: bool,
+    text_mode: bool,
 ) -> tuple[_RejectsWriter | None, summary.FirstLoadTally | None]:
     """Validate every row, put the good ones in the staging table, collect the problems. Also returns a
-    first load's summary counts, taken as the rows went by (None when claims stand already)."""
-    try:
-        f = open(path, encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise StoreError(f"{path} cannot be read: {exc.strerror}.") from exc
+    first load's summary counts, taken as the rows went by (None when claims stand already). Unless `full`, a
+    line whose fingerprint a claim stands as is recognised unchanged and never checked or staged."""
+    f = _open_extract(path, text_mode)
     with f:
-        records = _records(f)
-        try:
-            _, header = next(records)
-        except StopIteration:
-            raise StoreError(f"{path.name} is empty: an extract starts with a header row.") from None
-        except UnicodeDecodeError:
-            raise StoreError(f"{path.name} is not UTF-8 text. Save it as 'CSV UTF-8' and import again.") from None
-        except csv.Error as exc:
-            raise StoreError(f"{path.name} line 1: {exc}.") from None
+        header, header_raw = _header(f, path, text_mode)
         header = [h.strip() for h in header]
         missing = [c for c in REQUIRED if c not in header]
         if missing:
@@ -549,8 +697,9 @@ def _stage(
         # Into an empty claim table the summaries are counted here, row by row, rather than from the
         # written claims afterwards (the write checks that the table was still empty).
         tally = summary.FirstLoadTally() if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None else None
+        unchanged = _Unchanged(set() if full or tally is not None or text_mode else _known_fingerprints(conn))
         try:
-            _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, tally)
+            _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, writer, tell, tally, unchanged)
         except BaseException:
             if writer:
                 writer.abandon()
@@ -561,35 +710,30 @@ def _stage(
     return writer, tally
 
 
-def _stager(conn: Connection, names: list[str]):  # noqa: ANN202
-    """A function that writes a batch of staging rows (tuples in `names` order): PostgreSQL's COPY
-    through psycopg, else the driver's own executemany with plain tuples (the same batched insert as
-    Core's, without building and type-processing a dict per row)."""
-    columns = ", ".join(names)
-    if conn.dialect.driver == "psycopg":
-        def copy(batch: list[tuple[Any, ...]]) -> None:
-            with conn.connection.driver_connection.cursor() as cur:
-                with cur.copy(f"COPY import_staging ({columns}) FROM STDIN") as out:
-                    for values in batch:
-                        out.write_row(values)
-
-        return copy
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO import_staging ({columns}) VALUES ({', '.join([mark] * len(names))})"
-    return lambda batch: conn.exec_driver_sql(sql, batch)
-
-
-def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, tally) -> None:  # noqa: ANN001
-    """Validate every row, put the good ones in the staging table, collect the problems."""
+def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, writer, tell, tally,  # noqa: ANN001
+                unchanged) -> None:  # noqa: ANN001
+    """Validate every row, put the good ones in the staging table, collect the problems. A line whose
+    fingerprint is one of `unchanged.known` (each once) is recognised unchanged instead: it is counted as read,
+    its adviser checked as any line's, and it is neither checked nor staged."""
     ncols = len(header)
     size = os.fstat(f.fileno()).st_size or 1
+    where = f.buffer if text_mode else f
     tell("checking", 0, 0.0)
     team_of: dict[str, tuple[tuple[str, str | None], int]] = {}
     batch: list[tuple[Any, ...]] = []
-    stage = _stager(conn, [col.name for col in staging.columns])
+    stage = _stager(conn, [col.name for col in staging.columns if col.name != "later_unchanged"])
     as_text = conn.dialect.name == "sqlite"  # SQLite keeps dates as ISO text; other drivers take date objects
     quick = _quick_reader(header, as_at, as_text, team_of)
     checked = _checked_reader(header, as_at, as_text, team_of)
+    # A line's fingerprint: 8 bytes of BLAKE2b, salted with the header's own digest (the same line under
+    # another header says something else).
+    salt = hashlib.blake2b(header_raw, digest_size=16).digest()
+    fingerprint_of = functools.partial(hashlib.blake2b, digest_size=8, salt=salt)
+    digest = operator.methodcaller("digest")
+    commas = operator.methodcaller("split", b",")
+    unended = operator.methodcaller("rstrip", b"\r")  # a line's own end, as the csv module drops it
+    known, met, met_lines, advisers = unchanged.known, unchanged.met, unchanged.lines, unchanged.advisers
+    adviser_key, adviser_named = _adviser_key(header)
 
     def reject(values: list[str], line: int, problems: list[Problem]) -> None:
         result.rows_rejected += 1
@@ -600,27 +744,120 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, 
         if writer is not None:
             writer.add(values, line, "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in problems))
 
-    try:
-        for line, values in records:
-            if not values or (len(values) == 1 and not values[0].strip()):
-                continue
-            result.rows_read += 1
-            if len(values) != ncols:
-                reject(values, line, [Problem(line, None, f"has {len(values)} values; the header has {ncols} columns")])
-                continue
-            staged = quick(values, line)
-            if staged is None:
-                staged, problems = checked(values, line)
-                if problems:
-                    reject(values, line, problems)
+    def check(line: int, values: list[str], fingerprint: bytes | None) -> None:
+        """One line checked, then staged or rejected."""
+        if not values or (len(values) == 1 and not values[0].strip()):
+            return
+        result.rows_read += 1
+        if len(values) != ncols:
+            reject(values, line, [Problem(line, None, f"has {len(values)} values; the header has {ncols} columns")])
+            return
+        staged = quick(values, line, fingerprint)
+        if staged is None:
+            staged, problems = checked(values, line)
+            if problems:
+                reject(values, line, problems)
+                return
+        batch.append(staged)
+        if len(batch) >= BATCH_ROWS:
+            if tally is not None:
+                tally.add(batch, TALLIED)
+            stage(batch)
+            batch.clear()
+
+    def unchanged_line(line: int, fingerprint: bytes, key: tuple[bytes, ...]) -> bool:
+        """A line with a known fingerprint is recognised unchanged, unless its adviser's team disagrees with an
+        earlier line's (it is then checked, and rejected in words)."""
+        if key not in advisers:
+            named = adviser_named(key)
+            if _team_problem(team_of, named[0], named[2], named[3], line) is not None:
+                return False
+            advisers[key] = named
+        known.discard(fingerprint)
+        met.append(fingerprint)
+        met_lines.append(line)
+        result.rows_read += 1
+        return True
+
+    def line_by_line(lines: list[bytes], first: int) -> int:
+        """A block's lines one at a time (some line has a quote, or a known line needs its adviser checked).
+        A quoted record may go on over the next lines, and past the block into the file. Returns the last
+        line's number."""
+        line, i, n = first - 1, 0, len(lines)
+
+        def more() -> Iterator[str]:
+            nonlocal i
+            yield lines[i - 1].decode() + "\n"
+            while i < n:
+                i += 1
+                yield lines[i - 1].decode() + "\n"
+            for nxt in f:
+                if _LONE_CR.search(nxt):
+                    raise _Again(text_mode=True)
+                yield nxt.decode()
+
+        while i < n:
+            raw = lines[i]
+            i += 1
+            line += 1
+            at = i
+            if b'"' in raw:
+                try:
+                    values = next(csv.reader(more()))
+                except csv.Error:
+                    raise _Again(text_mode=True) from None
+                if i > at:  # a record over several lines: never recognised unchanged
+                    check(line, values, None)
                     continue
-            batch.append(staged)
-            if len(batch) >= BATCH_ROWS:
-                if tally is not None:
-                    tally.add(batch, TALLIED)
-                stage(batch)
-                batch.clear()
-                tell("checking", result.rows_read, min(f.buffer.tell() / size, 1.0))
+            else:
+                values = None
+            fingerprint = fingerprint_of(raw).digest()
+            if fingerprint in known:
+                key = adviser_key(commas(unended(raw)) if values is None else [v.encode() for v in values])
+                if unchanged_line(line, fingerprint, key):
+                    continue
+            check(line, raw.decode().rstrip("\r").split(",") if values is None else values, fingerprint)
+        return line
+
+    def all_unchanged(lines: list[bytes], first: int, fingerprints: list[bytes], hits: list[bool]) -> bool:
+        """A block without quotes, each of whose known lines is there once and names an adviser as an earlier
+        recognised line did: those lines are recognised unchanged together, in C (else False: line_by_line)."""
+        met_here = list(itertools.compress(fingerprints, hits))
+        if len(set(met_here)) != len(met_here):
+            return False
+        if not all(map(advisers.__contains__, map(adviser_key, map(commas, map(unended, itertools.compress(lines, hits)))))):
+            return False
+        known.difference_update(met_here)
+        met.extend(met_here)
+        met_lines.extend(itertools.compress(range(first, first + len(lines)), hits))
+        result.rows_read += len(met_here)
+        return True
+
+    line = 1  # the header
+    try:
+        if text_mode:
+            for line, values in enumerate(csv.reader(f), start=2):
+                check(line, values, None)
+                if not line % BATCH_ROWS:
+                    tell("checking", result.rows_read, min(where.tell() / size, 1.0))
+        else:
+            for lines, quoted in _blocks(f):
+                if quoted:
+                    line = line_by_line(lines, line + 1)
+                else:
+                    fingerprints = list(map(digest, map(fingerprint_of, lines)))
+                    hits = list(map(known.__contains__, fingerprints)) if known else None
+                    if hits is None or not any(hits):
+                        for j, raw in enumerate(lines):
+                            check(line + 1 + j, raw.decode().rstrip("\r").split(","), fingerprints[j])
+                        line += len(lines)
+                    elif all_unchanged(lines, line + 1, fingerprints, hits):
+                        for j in itertools.compress(range(len(lines)), map(operator.not_, hits)):
+                            check(line + 1 + j, lines[j].decode().rstrip("\r").split(","), fingerprints[j])
+                        line += len(lines)
+                    else:
+                        line = line_by_line(lines, line + 1)
+                tell("checking", result.rows_read, min(where.tell() / size, 1.0))
     except UnicodeDecodeError:
         raise StoreError(
             f"this file is not UTF-8 text (after line {result.rows_read + 1}). "
@@ -632,10 +869,42 @@ def _stage_rows(conn, staging, records, header, as_at, result, writer, tell, f, 
         if tally is not None:
             tally.add(batch, TALLIED)
         stage(batch)
+    result.rows_unchanged = len(met)
     tell("checking", result.rows_read, 1.0)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
+    if met:
+        _meet_unchanged(conn, unchanged)
     _reject_duplicates(conn, staging, header, result, reject, tally)
+
+
+def _meet_unchanged(conn: Connection, unchanged: _Unchanged) -> None:
+    """What the staged lines must know of the lines recognised unchanged. A staged line of a claim that one of them
+    carried too is a claim on two lines: the file is read again in full (_Again), which names both. A staged line
+    with a later unchanged line of the same customer is not the customer's latest line (_drop_unchanged). The
+    unchanged lines' advisers go to import_advisers, beside the staged ones."""
+    twice = conn.execute(text(
+        "SELECT c.extract_hash FROM import_staging s JOIN claim c ON c.id = s.claim_id WHERE c.extract_hash IS NOT NULL"
+    )).scalars()
+    if any(unchanged.consumed(bytes(h)) for h in twice):
+        raise _Again(text_mode=False)
+    others = [(line, bytes(h)) for line, h in conn.execute(text(
+        "SELECT s.line, c.extract_hash FROM import_staging s JOIN claim c ON c.customer_id = s.customer_id "
+        "WHERE c.id <> s.claim_id AND c.extract_hash IS NOT NULL"
+    ))]
+    met = {h for _, h in others if unchanged.consumed(h)}
+    if met:
+        line_of = unchanged.lines_of(met)
+        later = sorted({line for line, h in others if h in met and line_of[h] > line})
+        if later:
+            conn.execute(text("UPDATE import_staging SET later_unchanged = 1 WHERE line = :line"),
+                         [{"line": n} for n in later])
+    rows = []
+    for adviser_id, name, team, office in unchanged.advisers.values():
+        rows.append({"adviser_id": adviser_id, "adviser_name": name or None, "team": team or None,
+                     "office": office or (DEFAULT_OFFICE if team else None)})
+    conn.execute(text("INSERT INTO import_advisers (adviser_id, adviser_name, team, office) "
+                      "VALUES (:adviser_id, :adviser_name, :team, :office)"), rows)
 
 
 def _reject_duplicates(conn, staging, header, result, reject, tally) -> None:  # noqa: ANN001
@@ -695,18 +964,20 @@ def _write(
     result.batch_id = int(batch_id)
     p = {"batch": batch_id, "as_at": as_at, "at": now, "actor": actor.id}
 
-    # Offices and teams named in the extract.
+    # Offices and teams named in the extract (its unchanged lines' included).
     conn.execute(text(
-        "INSERT INTO office (name) SELECT DISTINCT s.office FROM import_staging s "
+        f"INSERT INTO office (name) SELECT DISTINCT s.office FROM {_NAMED} s "
         "WHERE s.office IS NOT NULL AND NOT EXISTS (SELECT 1 FROM office o WHERE o.name = s.office)"
     ))
     conn.execute(text(
-        "INSERT INTO team (office_id, name) SELECT DISTINCT o.id, s.team FROM import_staging s "
+        f"INSERT INTO team (office_id, name) SELECT DISTINCT o.id, s.team FROM {_NAMED} s "
         "JOIN office o ON o.name = s.office WHERE s.team IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM team t WHERE t.office_id = o.id AND t.name = s.team)"
     ))
     _sync_advisers(conn, clock, actor)
     result.assignment_conflicts = hold_local_reassignments(conn, int(batch_id), now, actor.id)
+    # An erased customer's personal details in the extract are dropped first (store/erase.py).
+    blank_erased_in_staging(conn)
     # A next-day extract repeats most claims as they stand: those rows change nothing below, so they
     # leave staging here and every later step works on the rows that do change something.
     _drop_unchanged(conn)
@@ -747,9 +1018,7 @@ def _write(
         f"claim.{c} IS DISTINCT FROM s.{c}"
         for c in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
     )
-    # Customers first: a changed customer_id must point at a customer that exists. An erased
-    # customer's personal details in the extract are dropped first (store/erase.py).
-    blank_erased_in_staging(conn)
+    # Customers first: a changed customer_id must point at a customer that exists.
     tell("writing customers", rows, None)
     _sync_customers(conn, p)
     result.claims_updated = conn.execute(text(
@@ -760,6 +1029,13 @@ def _write(
         "FROM import_staging s JOIN staff st ON st.id = s.adviser_id "
         f"WHERE s.claim_id = claim.id AND ({differs})"
     ), p).rowcount
+    # Each staged line's claim now stands as the line gives it: the line's fingerprint is kept where its
+    # customer holds every value it gives (else the line is checked again next time).
+    conn.execute(text(
+        "UPDATE claim SET extract_hash = s.row_hash FROM import_staging s "
+        "WHERE s.claim_id = claim.id AND s.row_hash IS NOT NULL AND claim.extract_hash IS DISTINCT FROM s.row_hash "
+        f"AND EXISTS (SELECT 1 FROM customer cu WHERE cu.id = s.customer_id AND {_AGREES})"
+    ))
 
     # New claims: the first extract that carries a claim gives its on-flow holder.
     tell("writing new claims", rows, None)
@@ -768,10 +1044,11 @@ def _write(
     result.claims_added = conn.execute(text(
         "INSERT INTO claim (id, customer_id, benefit, claim_start, claim_end, end_reason, start_day, end_day, "
         "onflow_adviser_id, onflow_team_id, onflow_office_id, adviser_id, team_id, office_id, "
-        "first_batch_id, last_batch_id, version) "
+        "first_batch_id, last_batch_id, version, extract_hash) "
         "SELECT s.claim_id, s.customer_id, s.benefit, s.claim_start, s.claim_end, s.end_reason, s.start_day, s.end_day, "
-        "s.adviser_id, st.team_id, st.office_id, s.adviser_id, st.team_id, st.office_id, :batch, :batch, 1 "
-        "FROM import_staging s JOIN staff st ON st.id = s.adviser_id "
+        "s.adviser_id, st.team_id, st.office_id, s.adviser_id, st.team_id, st.office_id, :batch, :batch, 1, "
+        f"CASE WHEN {_AGREES} THEN s.row_hash END "
+        "FROM import_staging s JOIN staff st ON st.id = s.adviser_id JOIN customer cu ON cu.id = s.customer_id "
         "WHERE NOT EXISTS (SELECT 1 FROM claim c WHERE c.id = s.claim_id)"
     ), p).rowcount
     conn.execute(text(
@@ -805,6 +1082,11 @@ _CLAIM_SAME = " AND ".join(
 )
 _CUSTOMER_PAIRS = (("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
                    ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity"))
+# A staged line `s` whose customer `cu` holds every value it gives.
+_AGREES = " AND ".join(f"(s.{src} IS NULL OR s.{src} = cu.{dst})" for dst, src in _CUSTOMER_PAIRS)
+# Every line's adviser, team and office: the staged lines' and the unchanged ones'.
+_NAMED = ("(SELECT adviser_id, adviser_name, team, office FROM import_staging "
+          "UNION ALL SELECT adviser_id, adviser_name, team, office FROM import_advisers)")
 
 
 def _drop_unchanged(conn: Connection) -> None:
@@ -812,18 +1094,20 @@ def _drop_unchanged(conn: Connection) -> None:
     the same facts and holder (no transfer, no audit, no update, no summary mark), and either it is not
     its customer's latest row (whose values _sync_customers uses) or the customer already holds every
     value it gives. Called after advisers and local reassignments have read the whole extract. A kept
-    row that is not its customer's latest has its customer values blanked first, so that dropping the
-    latest row (which changes nothing) cannot make an older row the one whose values are taken."""
+    row that is not its customer's latest (a later line names the customer, staged or recognised unchanged)
+    has its customer values blanked first, so that dropping the latest row (which changes nothing) cannot
+    make an older row the one whose values are taken. A dropped row's claim keeps the row's fingerprint
+    where its customer holds every value the row gives (a blanked row's is forgotten)."""
     if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None:
         return  # a first load: every row is new
     # One pass over staging: whether each row's claim stands as it gives it, and whether the row is
     # older than its customer's latest; then the blanking and the drop read those flags by line.
     same = f"CASE WHEN c.id IS NOT NULL AND {_CLAIM_SAME} THEN 1 ELSE 0 END"
-    older = ("CASE WHEN import_staging.line < (SELECT MAX(s2.line) FROM import_staging s2 "
-             "WHERE s2.customer_id = import_staging.customer_id) THEN 1 ELSE 0 END")
+    older = ("CASE WHEN import_staging.later_unchanged = 1 OR import_staging.line < (SELECT MAX(s2.line) "
+             "FROM import_staging s2 WHERE s2.customer_id = import_staging.customer_id) THEN 1 ELSE 0 END")
     customer_same = "EXISTS (SELECT 1 FROM customer cu WHERE cu.id = import_staging.customer_id AND " + " AND ".join(
         f"(import_staging.{src} IS NULL OR import_staging.{src} = cu.{dst})" for dst, src in _CUSTOMER_PAIRS) + ")"
-    blank = ", ".join(f"{src} = NULL" for _, src in _CUSTOMER_PAIRS)
+    blank = ", ".join(f"{src} = NULL" for _, src in _CUSTOMER_PAIRS) + ", row_hash = NULL"
     conn.exec_driver_sql("DROP TABLE IF EXISTS import_unchanged")
     conn.execute(text(
         f"CREATE TEMPORARY TABLE import_unchanged AS SELECT import_staging.line AS line, {same} AS same, "
@@ -831,6 +1115,12 @@ def _drop_unchanged(conn: Connection) -> None:
     ))
     conn.execute(text(f"UPDATE import_staging SET {blank} WHERE line IN "
                       "(SELECT u.line FROM import_unchanged u WHERE u.same = 0 AND u.older = 1)"))
+    conn.execute(text(
+        "UPDATE claim SET extract_hash = s.row_hash FROM import_staging s JOIN import_unchanged u ON u.line = s.line "
+        "WHERE s.claim_id = claim.id AND u.same = 1 AND s.row_hash IS NOT NULL "
+        "AND claim.extract_hash IS DISTINCT FROM s.row_hash "
+        f"AND EXISTS (SELECT 1 FROM customer cu WHERE cu.id = s.customer_id AND {_AGREES})"
+    ))
     conn.execute(text(
         "DELETE FROM import_staging WHERE line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 1) "
         f"OR (line IN (SELECT u.line FROM import_unchanged u WHERE u.same = 1 AND u.older = 0) AND {customer_same})"
@@ -896,6 +1186,11 @@ def _sync_customers(conn: Connection, p: dict[str, Any]) -> None:
         "SELECT :at, :actor, 'update', 'customer', customer.id, NULL, NULL, 'from extract batch ' || CAST(:batch AS VARCHAR(20)) "
         f"FROM customer JOIN import_staging s ON s.customer_id = customer.id WHERE {latest_row} AND ({differs})"
     ), p)
+    # A customer whose values change: the fingerprints of their claims' lines no longer say how they stand.
+    conn.execute(text(
+        "UPDATE claim SET extract_hash = NULL WHERE extract_hash IS NOT NULL AND customer_id IN (SELECT customer.id "
+        f"FROM customer JOIN import_staging s ON s.customer_id = customer.id WHERE {latest_row} AND ({differs}))"
+    ))
     sets = ", ".join(f"{dst} = COALESCE(s.{src}, customer.{dst})" for dst, src in pairs)
     conn.execute(text(
         f"UPDATE customer SET {sets}, version = customer.version + 1 FROM import_staging s "
@@ -907,7 +1202,7 @@ def _sync_advisers(conn: Connection, clock: Clock, actor: Actor) -> None:
     """Advisers arrive with extracts: add new ones, follow a name or team change. Few rows, so in Python."""
     rows = conn.execute(text(
         "SELECT s.adviser_id, MAX(s.adviser_name) AS name, MAX(s.team) AS team, MAX(s.office) AS office "
-        "FROM import_staging s GROUP BY s.adviser_id"
+        f"FROM {_NAMED} s GROUP BY s.adviser_id"
     )).all()
     teams = {
         (r.office, r.team): (r.team_id, r.office_id)

@@ -191,8 +191,9 @@ def _move(conn: Connection, clock: Clock, actor: Actor, claim_ids: Sequence[str]
         conn.execute(a.insert(), [dict(claim_id=cid, adviser_id=new.id, team_id=new.team_id, from_date=on, to_date=None,
                                        batch_id=batch_id, reason=reason, assigned_by=actor.id, note=note)
                                   for cid in chunk])
-        conn.execute(c.update().where(c.c.id.in_(chunk)).values(
-            adviser_id=new.id, team_id=new.team_id, office_id=new.office_id, version=c.c.version + 1))
+        conn.execute(c.update().where(c.c.id.in_(chunk)).values(  # no longer as the extract's line gave it
+            adviser_id=new.id, team_id=new.team_id, office_id=new.office_id, version=c.c.version + 1,
+            extract_hash=None))
         actions = conn.execute(select(ac.c.id).where(ac.c.claim_id.in_(chunk), ac.c.owner == old,
                                                      ac.c.status == "open")).scalars().all()
         if actions:
@@ -395,7 +396,8 @@ def hold_local_reassignments(conn: Connection, batch_id: int, at: dt.datetime, a
         run("INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
             "SELECT :at, :actor, 'conflict', 'claim', h.claim_id, 'adviser_id', h.local_adviser, h.extract_adviser "
             "FROM reassign_held h WHERE h.agrees = 0")
-        run("UPDATE import_staging SET adviser_id = (SELECT h.local_adviser FROM reassign_held h "
+        # The line's fingerprint goes too: the claim does not stand as the line gives it.
+        run("UPDATE import_staging SET row_hash = NULL, adviser_id = (SELECT h.local_adviser FROM reassign_held h "
             "WHERE h.line = import_staging.line) WHERE line IN (SELECT h.line FROM reassign_held h WHERE h.agrees = 0)")
     conn.exec_driver_sql("DROP TABLE reassign_held")
     return int(disagree)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import Column, Index, Integer, LargeBinary, String, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 EPOCH = dt.date(1970, 1, 1)
@@ -126,6 +126,10 @@ class Claim(SQLModel, table=True):
     first_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
     last_batch_id: Optional[int] = Field(default=None, foreign_key="import_batch.id")
     version: int = 1
+    # The fingerprint (8 bytes of BLAKE2b, keyed by the header) of the extract line this claim and its customer
+    # stand as, in full; the next extract's identical line is then known unchanged without being checked.
+    # NULL when that is not known: a local change to the claim, or its customer changed since (importer.py).
+    extract_hash: Optional[bytes] = Field(default=None, sa_type=LargeBinary)
 
 
 class Assignment(SQLModel, table=True):
@@ -493,4 +497,4 @@ class AssignmentConflict(SQLModel, table=True):
 # The schema version this caseload creates and opens: store/migrations' newest revision (a test holds them equal).
 # Version 6 added staff.login; on PostgreSQL versions 6 and 7 install the group roles, their grants and row-level
 # security (store/policies.py); version 7 has no DDL of its own.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
