@@ -288,3 +288,49 @@ def test_new_database_file_is_private(db_path, engine, clock, tmp_path):
         assert {p.name for p in files} >= {db_path.name, db_path.name + "-wal"}
         for p in files:
             assert stat.S_IMODE(os.stat(p).st_mode) == 0o600, p.name
+
+
+def test_the_next_days_lines_as_they_were_are_recognised_and_said(engine, clock, tmp_path, capsys):
+    """The next extract repeats two lines byte for byte and changes one: the two are recognised unchanged
+    (never checked again), the change is applied and audited, and the command line says how many were as before."""
+    from caseload.cli import main
+
+    do_import(engine, clock, write_extract(tmp_path / "a.csv", GOOD))
+    later = [GOOD[0], dict(GOOD[1], claim_end="2026-05-07", end_reason="found_work"), GOOD[2]]
+    r = do_import(engine, clock, write_extract(tmp_path / "b.csv", later), as_at=dt.date(2026, 5, 8))
+    assert (r.rows_read, r.rows_unchanged, r.claims_updated) == (3, 2, 1)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT claim_end FROM claim WHERE id = 'C2'")).scalar() in ("2026-05-07",
+                                                                                              dt.date(2026, 5, 7))
+        assert conn.execute(text("SELECT COUNT(*) FROM audit WHERE entity_id = 'C2' AND field = 'claim_end'")
+                            ).scalar_one() == 1
+        # C2's line names its customer "Customer C2", but P2 is "Customer C3" (C3's is P2's latest line): C2's
+        # line is not how P2 stands, so it keeps no fingerprint and is checked each time.
+        assert conn.execute(text("SELECT id FROM claim WHERE extract_hash IS NOT NULL ORDER BY id")
+                            ).scalars().all() == ["C1", "C3"]
+    if engine.dialect.name == "sqlite":
+        third = [*later[:2], dict(GOOD[2], claim_end="2025-04-02")]
+        code = main(["import", "claims", str(write_extract(tmp_path / "c.csv", third)), "--as-at", "2026-05-09",
+                     "--db", engine.url.database], clock=clock)
+        out = capsys.readouterr().out
+        assert code == 0 and "3 rows read (1 exactly as before), 0 claims added, 1 updated" in out
+        code = main(["import", "claims", str(write_extract(tmp_path / "d.csv", list(reversed(third)))),
+                     "--as-at", "2026-05-10", "--check-all", "--db", engine.url.database], clock=clock)
+        assert code == 0 and "3 rows read, 0 claims added, 0 updated" in capsys.readouterr().out
+
+
+def test_lines_ended_by_a_lone_carriage_return_or_spread_over_lines_import_as_the_csv_module_reads_them(
+        engine, clock, tmp_path):
+    """An old spreadsheet's file (lines ended by a carriage return alone) is read as text, line by line; a
+    quoted value over two lines is one record. Both give what the same rows written plainly give."""
+    plain = write_extract(tmp_path / "plain.csv", GOOD)
+    old_mac = tmp_path / "old-mac.csv"
+    old_mac.write_bytes(plain.read_bytes().replace(b"\r\n", b"\r"))
+    r = do_import(engine, clock, old_mac)
+    assert (r.rows_read, r.claims_added, r.rows_rejected) == (3, 3, 0)
+    two_lines = [dict(GOOD[0], customer_name="Kofi\nPrice"), GOOD[1], dict(GOOD[2], customer_name="Price, Kofi")]
+    r = do_import(engine, clock, write_extract(tmp_path / "quoted.csv", two_lines), as_at=dt.date(2026, 5, 8))
+    assert (r.rows_read, r.claims_updated, r.rows_rejected) == (3, 0, 0)
+    with engine.connect() as conn:
+        names = dict(conn.execute(text("SELECT id, name FROM customer")).all())
+    assert names == {"P1": "Kofi\nPrice", "P2": "Price, Kofi"}

@@ -9,6 +9,7 @@ transaction. A rejected file leaves every table exactly as it was.
 
 from __future__ import annotations
 
+import array
 import csv
 import datetime as dt
 import functools
@@ -476,9 +477,11 @@ def import_claims(
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_advisers")
         if conn.dialect.name == "sqlite":
-            # A large page cache while the claim indexes fill: the 2 MB default spills pages to
-            # the WAL and reads them back. Put back to the default afterwards (pooled connection).
-            conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB}")
+            # A large page cache while the claim indexes fill on a first load (the 2 MB default spills pages
+            # to the WAL and reads them back); a quarter of it for a later import, which changes fewer pages
+            # and whose memory holds the fingerprints. Put back to the default afterwards (pooled connection).
+            first_load = conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB if first_load else IMPORT_CACHE_KB // 4}")
         conn.commit()
         staging.create(conn)
         # The advisers, teams and offices of the lines recognised unchanged (read with the staged lines').
@@ -579,29 +582,35 @@ def _blocks(f) -> Iterator[tuple[list[bytes], bool]]:  # noqa: ANN001
 
 
 def _adviser_key(header: list[str]):  # noqa: ANN202
-    """(key, named): key(values) picks a line's adviser_id, adviser_name, team and office (those the header has)
-    as one tuple; named(key) gives the four as text, "" for a column the header lacks."""
+    """(parts, picks, key, named): picks(parts(line)) gives a plain line's adviser_id, adviser_name, team and office
+    (those the header has) as one tuple, the line split from its end only as far as the first of them (both C
+    calls, for map); key(values) picks the same from a line's values; named(key) gives the four as text, "" for a
+    column the header lacks."""
     cols = ("adviser_id", "adviser_name", "team", "office")
     present = [c for c in cols if c in header]
-    key = operator.itemgetter(*(header.index(c) for c in present), header.index("adviser_id"))
+    at = [*(header.index(c) for c in present), header.index("adviser_id")]
+    key = operator.itemgetter(*at)
+    first = min(at)
+    parts = operator.methodcaller("rsplit", b",", len(header) - first)
+    picks = operator.itemgetter(*(p - first + (1 if first else 0) for p in at))
 
     def named(k: tuple[bytes, ...]) -> tuple[str, ...]:
         got = dict(zip(present, (v.decode() for v in k)))
         return tuple(got.get(c, "") for c in cols)
 
-    return key, named
+    return parts, picks, key, named
 
 
 def _known_fingerprints(conn: Connection) -> set[bytes]:
     """The fingerprints of the lines the claims stand as (empty for more than KNOWN_MAX claims: their set would
     outgrow an import's memory, so every line is checked)."""
-    n = conn.execute(text("SELECT COUNT(*) FROM claim WHERE extract_hash IS NOT NULL")).scalar_one()
+    n = conn.execute(text("SELECT COUNT(*) FROM claim")).scalar_one()
     if not n or n > KNOWN_MAX:
         return set()
     cur = conn.connection.driver_connection.cursor()
     try:
         cur.execute("SELECT extract_hash FROM claim WHERE extract_hash IS NOT NULL")
-        return {bytes(r[0]) for r in cur}
+        return set(map(bytes, map(operator.itemgetter(0), cur)))
     finally:
         cur.close()
 
@@ -613,7 +622,7 @@ class _Unchanged:
 
     known: set[bytes]
     met: list[bytes] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    lines: array.array = field(default_factory=lambda: array.array("l"))
     advisers: dict[tuple[bytes, ...], tuple[str, ...]] = field(default_factory=dict)  # as read -> as text
 
     def consumed(self, fingerprint: bytes) -> bool:
@@ -730,10 +739,9 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
     salt = hashlib.blake2b(header_raw, digest_size=16).digest()
     fingerprint_of = functools.partial(hashlib.blake2b, digest_size=8, salt=salt)
     digest = operator.methodcaller("digest")
-    commas = operator.methodcaller("split", b",")
     unended = operator.methodcaller("rstrip", b"\r")  # a line's own end, as the csv module drops it
     known, met, met_lines, advisers = unchanged.known, unchanged.met, unchanged.lines, unchanged.advisers
-    adviser_key, adviser_named = _adviser_key(header)
+    adviser_parts, adviser_picks, adviser_key, adviser_named = _adviser_key(header)
 
     def reject(values: list[str], line: int, problems: list[Problem]) -> None:
         result.rows_rejected += 1
@@ -813,7 +821,8 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
                 values = None
             fingerprint = fingerprint_of(raw).digest()
             if fingerprint in known:
-                key = adviser_key(commas(unended(raw)) if values is None else [v.encode() for v in values])
+                key = (adviser_picks(adviser_parts(unended(raw))) if values is None
+                       else adviser_key([v.encode() for v in values]))
                 if unchanged_line(line, fingerprint, key):
                     continue
             check(line, raw.decode().rstrip("\r").split(",") if values is None else values, fingerprint)
@@ -825,7 +834,7 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
         met_here = list(itertools.compress(fingerprints, hits))
         if len(set(met_here)) != len(met_here):
             return False
-        if not all(map(advisers.__contains__, map(adviser_key, map(commas, map(unended, itertools.compress(lines, hits)))))):
+        if not all(map(advisers.__contains__, map(adviser_picks, map(adviser_parts, map(unended, itertools.compress(lines, hits)))))):
             return False
         known.difference_update(met_here)
         met.extend(met_here)
