@@ -334,3 +334,16 @@ def test_lines_ended_by_a_lone_carriage_return_or_spread_over_lines_import_as_th
     with engine.connect() as conn:
         names = dict(conn.execute(text("SELECT id, name FROM customer")).all())
     assert names == {"P1": "Kofi\nPrice", "P2": "Price, Kofi"}
+
+
+def test_a_line_met_again_after_a_change_checked_the_long_way_is_applied(engine, clock, tmp_path):
+    """Day 1's line, then a change whose line is checked the long way (a padded value), then day 1's line
+    again: the claim goes back to how day 1 gave it (the older line's fingerprint is not how it stands)."""
+    do_import(engine, clock, write_extract(tmp_path / "a.csv", GOOD))
+    changed = [dict(GOOD[0], claim_end="2026-03-02 "), GOOD[1], GOOD[2]]
+    r = do_import(engine, clock, write_extract(tmp_path / "b.csv", changed), as_at=dt.date(2026, 5, 8))
+    assert r.claims_updated == 1
+    r = do_import(engine, clock, write_extract(tmp_path / "c.csv", GOOD), as_at=dt.date(2026, 5, 9))
+    assert (r.claims_updated, r.rows_unchanged) == (1, 1)  # C3 as before; C2 keeps no fingerprint (see above)
+    with engine.connect() as conn:
+        assert str(conn.execute(text("SELECT claim_end FROM claim WHERE id = 'C1'")).scalar()) == "2026-03-01"

@@ -1039,11 +1039,13 @@ def _write(
         f"WHERE s.claim_id = claim.id AND ({differs})"
     ), p).rowcount
     # Each staged line's claim now stands as the line gives it: the line's fingerprint is kept where its
-    # customer holds every value it gives (else the line is checked again next time).
+    # customer holds every value it gives, and any earlier line's is forgotten (a line checked the long way,
+    # or blanked, has none: it is checked again next time, and an older line met again is not taken as how
+    # the claim stands).
     conn.execute(text(
-        "UPDATE claim SET extract_hash = s.row_hash FROM import_staging s "
-        "WHERE s.claim_id = claim.id AND s.row_hash IS NOT NULL AND claim.extract_hash IS DISTINCT FROM s.row_hash "
-        f"AND EXISTS (SELECT 1 FROM customer cu WHERE cu.id = s.customer_id AND {_AGREES})"
+        "UPDATE claim SET extract_hash = CASE WHEN s.row_hash IS NOT NULL AND EXISTS (SELECT 1 FROM customer cu "
+        f"WHERE cu.id = s.customer_id AND {_AGREES}) THEN s.row_hash END FROM import_staging s "
+        "WHERE s.claim_id = claim.id"
     ))
 
     # New claims: the first extract that carries a claim gives its on-flow holder.
