@@ -476,11 +476,11 @@ def import_claims(
         staging = _staging_table()
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_staging")
         conn.exec_driver_sql("DROP TABLE IF EXISTS import_advisers")
+        first_load = conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None
         if conn.dialect.name == "sqlite":
             # A large page cache while the claim indexes fill on a first load (the 2 MB default spills pages
             # to the WAL and reads them back); a quarter of it for a later import, which changes fewer pages
             # and whose memory holds the fingerprints. Put back to the default afterwards (pooled connection).
-            first_load = conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None
             conn.exec_driver_sql(f"PRAGMA cache_size=-{IMPORT_CACHE_KB if first_load else IMPORT_CACHE_KB // 4}")
         conn.commit()
         staging.create(conn)
@@ -494,7 +494,7 @@ def import_claims(
             while True:
                 try:
                     rejects_writer, tally = _stage(conn, staging, path, as_at, result, partial, rejects, tell,
-                                                   full, text_mode)
+                                                   full, text_mode, first_load)
                     break
                 except _Again as again:
                     conn.rollback()  # the staged lines go; the file is read again, every line in full
@@ -678,6 +678,7 @@ def _stage(
     tell: Progress,
     full: bool,
     text_mode: bool,
+    first_load: bool,
 ) -> tuple[_RejectsWriter | None, summary.FirstLoadTally | None]:
     """Validate every row, put the good ones in the staging table, collect the problems. Also returns a
     first load's summary counts, taken as the rows went by (None when claims stand already). Unless `full`, a
@@ -705,7 +706,7 @@ def _stage(
         gc.disable()
         # Into an empty claim table the summaries are counted here, row by row, rather than from the
         # written claims afterwards (the write checks that the table was still empty).
-        tally = summary.FirstLoadTally() if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None else None
+        tally = summary.FirstLoadTally() if first_load else None
         unchanged = _Unchanged(set() if full or tally is not None or text_mode else _known_fingerprints(conn))
         try:
             _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, writer, tell, tally, unchanged)
@@ -751,6 +752,10 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
                 result.problems.append(Problem(line, p.column, p.message))
         if writer is not None:
             writer.add(values, line, "; ".join(f"{p.column}: {p.message}" if p.column else p.message for p in problems))
+
+    def values_of(raw: bytes) -> list[str]:
+        """A plain line's values (no quote in it), as the csv module reads them."""
+        return raw.decode().rstrip("\r").split(",")
 
     def check(line: int, values: list[str], fingerprint: bytes | None) -> None:
         """One line checked, then staged or rejected."""
@@ -825,7 +830,7 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
                        else adviser_key([v.encode() for v in values]))
                 if unchanged_line(line, fingerprint, key):
                     continue
-            check(line, raw.decode().rstrip("\r").split(",") if values is None else values, fingerprint)
+            check(line, values_of(raw) if values is None else values, fingerprint)
         return line
 
     def all_unchanged(lines: list[bytes], first: int, fingerprints: list[bytes], hits: list[bool]) -> bool:
@@ -858,11 +863,11 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
                     hits = list(map(known.__contains__, fingerprints)) if known else None
                     if hits is None or not any(hits):
                         for j, raw in enumerate(lines):
-                            check(line + 1 + j, raw.decode().rstrip("\r").split(","), fingerprints[j])
+                            check(line + 1 + j, values_of(raw), fingerprints[j])
                         line += len(lines)
                     elif all_unchanged(lines, line + 1, fingerprints, hits):
                         for j in itertools.compress(range(len(lines)), map(operator.not_, hits)):
-                            check(line + 1 + j, lines[j].decode().rstrip("\r").split(","), fingerprints[j])
+                            check(line + 1 + j, values_of(lines[j]), fingerprints[j])
                         line += len(lines)
                     else:
                         line = line_by_line(lines, line + 1)
