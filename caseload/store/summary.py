@@ -23,12 +23,12 @@ end and every re-claim is then known (an extract never carries a date after its 
 extracts come in date order). A roll-up at an earlier date, by current holder, by another
 grouping, with other milestones or another rule set scans the claims instead (store.offflow).
 
-The work is done in *blocks* of (on-flow team, segment, on-flow adviser), a few claims each: a
-change marks the blocks of the claims it can affect, and each marked block is counted again from
-the claims (then its team's row, and cohort_start for the (team, segment) blocks new claims and
-changed starts or benefits touch). A claim's OPtE status depends on the same customer's other
-claims (a re-claim within 7 days), so an import marks every claim of each customer it adds or
-changes. ``rebuild_summaries`` counts everything again from scratch; a property test holds the kept
+An import counts the change in: a claim's OPtE status depends on the same customer's other claims
+(a re-claim within 7 days), so it reads what every claim of each customer it adds or changes counts
+for before the write and again after, and adds the difference into the rows those claims count in
+(`before_import`, `after_import`). Any other change (a destination recorded) is counted in *blocks*
+of (on-flow team, segment, on-flow adviser), a few claims each: it marks the blocks of the claims it
+can affect, and each marked block is counted again from the claims, then its team's row. ``rebuild_summaries`` counts everything again from scratch; a property test holds the kept
 summaries equal to it. A first load (no claim yet) is counted as its rows are read instead
 (``FirstLoadTally``), which another property test holds equal to the same recount.
 """
@@ -142,20 +142,20 @@ def _claim_facts_sql(frm: str) -> str:
     )
 
 
-def _materialise_facts(conn: Connection, froms: Sequence[str]) -> None:
+def _materialise_facts(conn: Connection, froms: Sequence[str], name: str = "summary_facts") -> None:
     """The claims' facts into a temporary table, once: the sums below refer to the reason dozens of
     times, and SQL would otherwise work out the confirmed destination and the re-claim each time."""
-    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_facts")
-    conn.execute(sa_text(_facts_sql(froms)))
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    conn.execute(sa_text(_facts_sql(froms, name)))
 
 
-def _facts_sql(froms: Sequence[str]) -> str:
+def _facts_sql(froms: Sequence[str], name: str = "summary_facts") -> str:
     rules = get_rule_set(SUMMARY_RULE_SET)
     cat = " ".join(f"WHEN k.reason IN ({_sql_list(code for code in END_REASONS if category(code) is c)}) THEN {i}"
                    for i, c in enumerate(CATEGORY_COLUMNS))
     inner = " UNION ALL ".join(_claim_facts_sql(frm) for frm in froms)
     return (
-        "CREATE TEMPORARY TABLE summary_facts AS SELECT COALESCE(k.team_id, 0) AS team_key, k.seg_day AS seg_day, "
+        f"CREATE TEMPORARY TABLE {name} AS SELECT COALESCE(k.team_id, 0) AS team_key, k.seg_day AS seg_day, "
         "COALESCE(k.office_id, 0) AS office_key, k.adviser_id AS adviser_id, k.benefit AS benefit, "
         f"k.start_day AS start_day, k.end_class AS end_class, CASE {cat} ELSE -1 END AS cat, "
         f"CASE WHEN k.reason NOT IN ({_sql_list(rules.excluded)}) AND k.quick = 0 THEN 1 ELSE 0 END AS opte, "
@@ -169,20 +169,29 @@ def _count_facts(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE summary_facts")
 
 
-def _count_sql() -> str:
-    sums = ["COUNT(*)", "SUM(f.confirmed)"]
+def _sums(weight: str = "") -> list[str]:
+    """COLUMNS' sums over facts `f`, each fact counted `weight` times (an expression with its `*`; once if empty)."""
+    sums = [f"SUM({weight}1)", f"SUM({weight}f.confirmed)"]
     for w in SUMMARY_WEEKS:
         by = f"(CASE WHEN f.end_class BETWEEN 1 AND {w} THEN 1 ELSE 0 END)"
         for m in MEASURES:
             if m == "off":
-                sums.append(f"SUM({by})")
+                sums.append(f"SUM({weight}{by})")
             elif m == "opte":
-                sums.append(f"SUM({by} * f.opte)")
+                sums.append(f"SUM({weight}{by} * f.opte)")
             else:
-                sums.append(f"SUM({by} * (CASE WHEN f.cat = {list(CATEGORY_COLUMNS.values()).index(m)} THEN 1 ELSE 0 END))")
-    keys = "f.team_key, f.seg_day, f.office_key, f.adviser_id, f.benefit"
-    return (f"INSERT INTO cohort_summary (team_key, seg_day, office_key, adviser_id, benefit, {', '.join(COLUMNS)}) "
-            f"SELECT {keys}, {', '.join(sums)} FROM summary_facts f GROUP BY {keys}")
+                sums.append(f"SUM({weight}{by} * (CASE WHEN f.cat = {list(CATEGORY_COLUMNS.values()).index(m)} "
+                            "THEN 1 ELSE 0 END))")
+    return sums
+
+
+_KEYS = ("team_key", "seg_day", "office_key", "adviser_id", "benefit")
+
+
+def _count_sql() -> str:
+    keys = ", ".join(f"f.{k}" for k in _KEYS)
+    return (f"INSERT INTO cohort_summary ({', '.join(_KEYS)}, {', '.join(COLUMNS)}) "
+            f"SELECT {keys}, {', '.join(_sums())} FROM summary_facts f GROUP BY {keys}")
 
 
 _STARTS = (
@@ -200,11 +209,11 @@ _TEAM_FROM_ADVISERS = (
 
 
 
-def _block_claims(table: str, adviser: bool, join: str = "JOIN") -> tuple[str, str]:
+def _block_claims(table: str, join: str = "JOIN") -> tuple[str, str]:
     """FROM clauses for the claims of the blocks listed in `table`: found by on-flow team and start
     day (the claim index's order), claims with no team being the blocks of team key 0. `join` is
     CROSS JOIN on SQLite, whose planner, without statistics, would otherwise scan every claim."""
-    who = " AND c.onflow_adviser_id = d.adviser_id" if adviser else ""
+    who = " AND c.onflow_adviser_id = d.adviser_id"
     return (
         f"FROM {table} d {join} claim c ON c.onflow_team_id = d.team_key "
         f"AND c.start_day >= d.seg_day AND c.start_day <= d.seg_end{who} JOIN cohort_segment g ON g.day = c.start_day",
@@ -442,39 +451,24 @@ def _finish_first_load(conn: Connection) -> None:
     _record_state(conn, _latest_batch(conn))
 
 
-# Blocks are (on-flow team, segment, on-flow adviser): a few claims each, so an import that ends a
-# claim here and there counts again only those few. Start blocks are (on-flow team, segment), for
-# cohort_start, which changes only when a claim arrives or its start or benefit changes.
+# Blocks are (on-flow team, segment, on-flow adviser): a few claims each, so a change to a claim here
+# and there counts again only those few.
 _MARKS = ("CREATE TEMPORARY TABLE summary_mark (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
           "seg_end INTEGER NOT NULL, adviser_id TEXT NOT NULL)")
-_START_MARKS = ("CREATE TEMPORARY TABLE summary_start_mark (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
-                "seg_end INTEGER NOT NULL)")
 
 
 def _new_marks(conn: Connection) -> None:
-    for name, ddl in (("summary_mark", _MARKS), ("summary_start_mark", _START_MARKS)):
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
-        conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_mark")
+    conn.exec_driver_sql(_MARKS)
 
 
 def _drop_marks(conn: Connection) -> None:
-    for name in ("summary_mark", "summary_start_mark", "summary_dirty", "summary_start_dirty", "summary_customer",
-                 "summary_changed"):
+    for name in ("summary_mark", "summary_dirty", "summary_customer", "summary_changed"):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
-def _mark_customers(conn: Connection) -> None:
-    """Mark the blocks of every claim of the customers in summary_customer (as the claims stand now)."""
-    conn.execute(sa_text(
-        "INSERT INTO summary_mark (team_key, seg_day, seg_end, adviser_id) "
-        "SELECT DISTINCT COALESCE(c.onflow_team_id, 0), g.seg_day, g.seg_end, c.onflow_adviser_id "
-        "FROM summary_customer sc JOIN claim c ON c.customer_id = sc.customer_id "
-        "JOIN cohort_segment g ON g.day = c.start_day"
-    ))
-
-
 def _refresh_marked(conn: Connection) -> None:
-    """Count the marked blocks again from the claims; then their teams' rows, and the start blocks."""
+    """Count the marked blocks again from the claims; then their teams' rows."""
     conn.exec_driver_sql("DROP TABLE IF EXISTS summary_dirty")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_dirty (team_key INTEGER NOT NULL, seg_day INTEGER NOT NULL, "
                          "adviser_id TEXT NOT NULL, seg_end INTEGER NOT NULL, PRIMARY KEY (team_key, seg_day, adviser_id))")
@@ -488,26 +482,12 @@ def _refresh_marked(conn: Connection) -> None:
         conn.execute(sa_text(
             "DELETE FROM cohort_summary WHERE (team_key, seg_day, adviser_id) IN "
             "(SELECT d.team_key, d.seg_day, d.adviser_id FROM summary_dirty d)"))
-        _materialise_facts(conn, _block_claims("summary_dirty", adviser=True, join=_fixed_join(conn)))
+        _materialise_facts(conn, _block_claims("summary_dirty", join=_fixed_join(conn)))
         _count_facts(conn)
         teams = "(SELECT DISTINCT d.team_key, d.seg_day FROM summary_dirty d)"
         conn.execute(sa_text(f"DELETE FROM cohort_summary_team WHERE seg_day >= :lo AND seg_day <= :hi AND "
                              f"(team_key, seg_day) IN {teams}"), {"lo": lo, "hi": hi})
         conn.execute(sa_text(_TEAM_FROM_ADVISERS.format(where=f"WHERE (s.team_key, s.seg_day) IN {teams}")))
-    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_start_dirty")
-    conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_start_dirty (team_key INTEGER NOT NULL, "
-                         "seg_day INTEGER NOT NULL, seg_end INTEGER NOT NULL, PRIMARY KEY (team_key, seg_day))")
-    conn.execute(sa_text(
-        "INSERT INTO summary_start_dirty (team_key, seg_day, seg_end) SELECT m.team_key, m.seg_day, MAX(m.seg_end) "
-        "FROM summary_start_mark m GROUP BY m.team_key, m.seg_day"))
-    lo, hi = conn.execute(sa_text("SELECT MIN(seg_day), MAX(seg_end) FROM summary_start_dirty")).one()
-    if lo is not None:
-        conn.execute(sa_text(
-            "DELETE FROM cohort_start WHERE start_day >= :lo AND start_day <= :hi AND EXISTS (SELECT 1 FROM "
-            "summary_start_dirty d WHERE d.team_key = cohort_start.team_key AND cohort_start.start_day >= d.seg_day "
-            "AND cohort_start.start_day <= d.seg_end)"), {"lo": lo, "hi": hi})
-        for frm in _block_claims("summary_start_dirty", adviser=False, join=_fixed_join(conn)):
-            conn.execute(sa_text(_STARTS.format(frm=frm)))
     _drop_marks(conn)
 
 
@@ -531,23 +511,22 @@ _STAGED_DIFFERS = " OR ".join(
 
 
 def before_import(conn: Connection) -> ImportMarks:
-    """Called by the importer after staging and before it changes any claim: marks the blocks of
-    every claim of each customer whose claims the extract adds or changes (as they stand now), and
-    the start blocks that new claims and changed start dates or benefits leave and join."""
+    """Called by the importer after staging and before it changes any claim: reads what every claim of
+    each customer whose claims the extract adds or changes counts for now (summary_before), so that
+    after_import can take it out and count the same customers' claims in again as they then stand.
+
+    A claim's summary facts depend only on its own values, its confirmed destination (which an import
+    never changes) and its customer's other claims (the re-claim rule), so these customers' claims are
+    the only ones whose counts an import can change."""
     state = conn.execute(sa_text("SELECT batch_id FROM summary_info WHERE id = 1")).first()
     has_claims = conn.execute(sa_text("SELECT 1 FROM claim LIMIT 1")).first() is not None
     if state is None or not has_claims:
         # No claims yet (or summaries of unknown state): count everything after the write.
         return ImportMarks(full=True, first_load=not has_claims)
-    # One pass over the extract: the claims it adds or changes, as they stand and as they will be.
+    # One pass over the extract: the claims it adds or changes, and their customers before and after.
     conn.exec_driver_sql("DROP TABLE IF EXISTS summary_changed")
     conn.execute(sa_text(
-        "CREATE TEMPORARY TABLE summary_changed AS SELECT s.claim_id AS claim_id, s.customer_id AS new_customer, "
-        "c.customer_id AS old_customer, s.start_day AS new_start, c.start_day AS old_start, "
-        "c.onflow_team_id AS team_id, s.adviser_id AS adviser_id, "
-        "CASE WHEN c.id IS NULL THEN 1 ELSE 0 END AS is_new, "
-        "CASE WHEN c.claim_start IS DISTINCT FROM s.claim_start OR c.benefit IS DISTINCT FROM s.benefit "
-        "THEN 1 ELSE 0 END AS moved "
+        "CREATE TEMPORARY TABLE summary_changed AS SELECT s.customer_id AS new_customer, c.customer_id AS old_customer "
         f"FROM import_staging s LEFT JOIN claim c ON c.id = s.claim_id WHERE c.id IS NULL OR {_STAGED_DIFFERS}"
     ))
     conn.exec_driver_sql("DROP TABLE IF EXISTS summary_customer")
@@ -556,6 +535,7 @@ def before_import(conn: Connection) -> ImportMarks:
         "INSERT INTO summary_customer (customer_id) SELECT x.new_customer FROM summary_changed x "
         "UNION SELECT x.old_customer FROM summary_changed x WHERE x.old_customer IS NOT NULL"
     ))
+    conn.exec_driver_sql("DROP TABLE summary_changed")
     touched = conn.execute(sa_text("SELECT COUNT(*) FROM summary_customer")).scalar_one()
     customers = conn.execute(sa_text("SELECT COUNT(*) FROM customer")).scalar_one()
     if touched > FULL_REBUILD_SHARE * max(customers, 1):
@@ -563,20 +543,55 @@ def before_import(conn: Connection) -> ImportMarks:
         return ImportMarks(full=True)
     lo, hi = conn.execute(sa_text("SELECT MIN(start_day), MAX(start_day) FROM import_staging")).one()
     ensure_days(conn, lo, hi)
-    _new_marks(conn)
     if touched:
-        _mark_customers(conn)
-    conn.execute(sa_text(
-        "INSERT INTO summary_start_mark (team_key, seg_day, seg_end) "
-        "SELECT COALESCE(x.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
-        "JOIN cohort_segment g ON g.day = x.old_start WHERE x.moved = 1 AND x.is_new = 0 "
-        "UNION SELECT COALESCE(x.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
-        "JOIN cohort_segment g ON g.day = x.new_start WHERE x.moved = 1 AND x.is_new = 0 "
-        # A new claim's on-flow team is its adviser's team now (as the importer writes it).
-        "UNION SELECT COALESCE(st.team_id, 0), g.seg_day, g.seg_end FROM summary_changed x "
-        "JOIN staff st ON st.id = x.adviser_id JOIN cohort_segment g ON g.day = x.new_start WHERE x.is_new = 1"
-    ))
+        # What these customers' claims count for now, to be taken out once they are written.
+        _customer_facts(conn, "summary_before")
     return ImportMarks(full=False, customers=touched)
+
+
+def _customer_facts(conn: Connection, name: str) -> None:
+    """The facts of every claim of the customers in summary_customer, as the claims stand now, into `name`."""
+    _materialise_facts(conn, [f"FROM summary_customer sc {_fixed_join(conn)} claim c ON c.customer_id = sc.customer_id "
+                              "JOIN cohort_segment g ON g.day = c.start_day"], name)
+
+
+def _upsert(table: str, keys: Sequence[str], columns: Sequence[str], select: str) -> str:
+    """Add `select`'s rows (keys, then columns) into `table`'s counts: a new key is inserted, a known one
+    has the counts added to its own. (`WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join's ON.)"""
+    names = ", ".join((*keys, *columns))
+    adds = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    return (f"INSERT INTO {table} ({names}) SELECT {names} FROM ({select}) u WHERE true "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}")
+
+
+def _apply_delta(conn: Connection) -> None:
+    """The changed customers' claims as they were (summary_before) taken out of the three summaries and
+    as they stand now (summary_after) counted in; a row left counting no claim goes. Only the rows these
+    claims count in are read or written, however many blocks they are spread over."""
+    both = ("SELECT 1 AS sign, a.* FROM summary_after a UNION ALL SELECT -1 AS sign, b.* FROM summary_before b")
+    keys = ", ".join(f"f.{k}" for k in _KEYS)
+    named = ", ".join(f"{sql} AS {col}" for sql, col in zip(_sums("f.sign * "), COLUMNS))
+    conn.exec_driver_sql("DROP TABLE IF EXISTS summary_delta")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE summary_delta AS SELECT {keys}, {named} FROM ({both}) f GROUP BY {keys}")
+    conn.exec_driver_sql(_upsert("cohort_summary", _KEYS, COLUMNS, "SELECT * FROM summary_delta"))
+    team_keys = ("seg_day", "office_key", "team_key", "benefit")
+    conn.exec_driver_sql(_upsert(
+        "cohort_summary_team", team_keys, COLUMNS,
+        f"SELECT {', '.join(team_keys)}, {', '.join(f'SUM({c}) AS {c}' for c in COLUMNS)} FROM summary_delta "
+        f"GROUP BY {', '.join(team_keys)}"))
+    start_keys = ("start_day", "office_key", "team_key", "benefit")
+    conn.exec_driver_sql(_upsert(
+        "cohort_start", start_keys, ("n",),
+        f"SELECT {', '.join(start_keys)}, SUM(f.sign) AS n FROM ({both}) f GROUP BY {', '.join(start_keys)} "
+        "HAVING SUM(f.sign) <> 0"))
+    conn.exec_driver_sql(f"DELETE FROM cohort_summary WHERE n = 0 AND ({', '.join(_KEYS)}) IN "
+                         f"(SELECT {', '.join(_KEYS)} FROM summary_delta)")
+    conn.exec_driver_sql(f"DELETE FROM cohort_summary_team WHERE n = 0 AND ({', '.join(team_keys)}) IN "
+                         f"(SELECT {', '.join(team_keys)} FROM summary_delta)")
+    conn.exec_driver_sql(f"DELETE FROM cohort_start WHERE n = 0 AND ({', '.join(start_keys)}) IN "
+                         f"(SELECT {', '.join(start_keys)} FROM ({both}) f)")
+    for name in ("summary_delta", "summary_before", "summary_after", "summary_customer"):
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
 
 
 def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
@@ -589,8 +604,8 @@ def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
             rebuild_summaries(conn)
         return
     if marks.customers:
-        _mark_customers(conn)  # the same customers' claims as they stand now
-    _refresh_marked(conn)
+        _customer_facts(conn, "summary_after")  # the same customers' claims as they stand now
+        _apply_delta(conn)
     _record_state(conn, batch_id)
 
 
@@ -620,7 +635,7 @@ def upkeep_function_sql() -> str:
         "DELETE FROM cohort_summary WHERE (team_key, seg_day, adviser_id) IN "
         "(SELECT d.team_key, d.seg_day, d.adviser_id FROM summary_dirty d)",
         "DROP TABLE IF EXISTS summary_facts",
-        _facts_sql(_block_claims("summary_dirty", adviser=True)),
+        _facts_sql(_block_claims("summary_dirty")),
         _count_sql(),
         "DROP TABLE summary_facts",
         f"DELETE FROM cohort_summary_team WHERE (team_key, seg_day) IN {teams}",
