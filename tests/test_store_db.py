@@ -26,7 +26,7 @@ pytestmark = pytest.mark.both_backends
 def test_empty_database_is_created_at_the_current_version(new_db, clock):
     engine = open_database(new_db(empty=True), clock)
     with engine.connect() as conn:
-        assert schema_version(conn) == schema.SCHEMA_VERSION == 8
+        assert schema_version(conn) == schema.SCHEMA_VERSION == 9
         tables = set(inspect(conn).get_table_names())
     assert tables >= {"office", "team", "staff", "customer", "claim", "assignment", "import_batch", "setting",
                       "audit", "schema_info", "rag_rating", "note", "contact", "action", "destination",

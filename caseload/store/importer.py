@@ -50,7 +50,7 @@ from caseload.measures.destinations import BENEFITS, END_REASONS
 from caseload.store import schema, summary
 from caseload.store.access import Actor
 from caseload.store.audit import record
-from caseload.store.db import locked_error
+from caseload.store.db import analyze, locked_error
 from caseload.store.erase import blank_erased_in_staging
 from caseload.store.errors import StoreError
 from caseload.store.reassign import hold_local_reassignments
@@ -887,6 +887,7 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
     tell("checking", result.rows_read, 1.0)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
+    analyze(conn, "import_staging")
     if met:
         _meet_unchanged(conn, unchanged)
     _reject_duplicates(conn, staging, header, result, reject, tally)
@@ -995,39 +996,52 @@ def _write(
     # A next-day extract repeats most claims as they stand: those rows change nothing below, so they
     # leave staging here and every later step works on the rows that do change something.
     _drop_unchanged(conn)
+    analyze(conn, "import_staging", "import_advisers")
     # The cohort summaries are counted again for every block the extract can change (see
     # store/summary.py), marked here while the claims still stand as they were.
     marks = summary.before_import(conn)
 
-    # Existing claims whose holder changed: a transfer dated at this extract's as-at date.
-    changed_holder = (
+    # Existing claims whose holder changed: a transfer dated at this extract's as-at date. Found once, into a
+    # temporary table that the audit and the assignments then read.
+    conn.exec_driver_sql("DROP TABLE IF EXISTS import_transfer")
+    conn.execute(text(
+        "CREATE TEMPORARY TABLE import_transfer AS "
         "SELECT c.id AS claim_id, c.adviser_id AS old_adviser, s.adviser_id AS new_adviser, st.team_id AS team_id "
         "FROM claim c JOIN import_staging s ON s.claim_id = c.id JOIN staff st ON st.id = s.adviser_id "
         "WHERE c.adviser_id <> s.adviser_id"
-    )
-    result.transfers = conn.execute(text(f"SELECT COUNT(*) FROM ({changed_holder}) x")).scalar_one()
+    ))
+    analyze(conn, "import_transfer")
+    result.transfers = conn.execute(text("SELECT COUNT(*) FROM import_transfer")).scalar_one()
     if result.transfers:
         conn.execute(text(
             "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
-            f"SELECT :at, :actor, 'transfer', 'claim', x.claim_id, 'adviser_id', x.old_adviser, x.new_adviser FROM ({changed_holder}) x"
+            "SELECT :at, :actor, 'transfer', 'claim', x.claim_id, 'adviser_id', x.old_adviser, x.new_adviser "
+            "FROM import_transfer x"
         ), p)
         conn.execute(text(
-            "UPDATE assignment SET to_date = :as_at WHERE to_date IS NULL AND claim_id IN "
-            f"(SELECT x.claim_id FROM ({changed_holder}) x)"
+            "UPDATE assignment SET to_date = :as_at FROM import_transfer x "
+            "WHERE assignment.claim_id = x.claim_id AND assignment.to_date IS NULL"
         ), p)
         conn.execute(text(
             "INSERT INTO assignment (claim_id, adviser_id, team_id, from_date, to_date, batch_id, reason) "
-            f"SELECT x.claim_id, x.new_adviser, x.team_id, :as_at, NULL, :batch, 'extract' FROM ({changed_holder}) x"
+            "SELECT x.claim_id, x.new_adviser, x.team_id, :as_at, NULL, :batch, 'extract' FROM import_transfer x"
         ), p)
+    conn.exec_driver_sql("DROP TABLE import_transfer")
 
-    # Existing claims whose facts changed (an end date arriving later, a transfer): audited field by field.
-    for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id"):
-        conn.execute(text(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
-            f"SELECT :at, :actor, 'update', 'claim', c.id, '{col}', c.{col}, s.{col} "
-            "FROM claim c JOIN import_staging s ON s.claim_id = c.id "
-            f"WHERE c.{col} IS DISTINCT FROM s.{col}"
-        ), p)
+    # Existing claims whose facts changed (an end date arriving later, a new customer id): audited field by field,
+    # from one pass over the extract's claims (MATERIALIZED: else the join is made again for each field).
+    pairs = ", ".join(f"CAST(c.{col} AS TEXT) AS old_{i}, CAST(s.{col} AS TEXT) AS new_{i}"
+                      for i, col in enumerate(CLAIM_AUDITED))
+    fields = " UNION ALL ".join(f"SELECT {i} AS n, '{col}' AS field" for i, col in enumerate(CLAIM_AUDITED))
+    old = "CASE f.n " + " ".join(f"WHEN {i} THEN d.old_{i}" for i in range(len(CLAIM_AUDITED))) + " END"
+    new = "CASE f.n " + " ".join(f"WHEN {i} THEN d.new_{i}" for i in range(len(CLAIM_AUDITED))) + " END"
+    conn.execute(text(
+        f"WITH d AS MATERIALIZED (SELECT c.id AS claim_id, {pairs} FROM claim c JOIN import_staging s ON s.claim_id = c.id "
+        f"WHERE {' OR '.join(f'c.{col} IS DISTINCT FROM s.{col}' for col in CLAIM_AUDITED)}) "
+        "INSERT INTO audit (at, actor, action, entity, entity_id, field, old, new) "
+        f"SELECT :at, :actor, 'update', 'claim', d.claim_id, f.field, {old}, {new} FROM d CROSS JOIN ({fields}) f "
+        f"WHERE ({old}) IS DISTINCT FROM ({new}) ORDER BY f.n, d.claim_id"
+    ), p)
     differs = " OR ".join(
         f"claim.{c} IS DISTINCT FROM s.{c}"
         for c in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
@@ -1092,6 +1106,8 @@ def _write(
     )
 
 
+# The claim's facts an import audits when they change, in the audit's order.
+CLAIM_AUDITED = ("claim_end", "end_reason", "benefit", "claim_start", "customer_id")
 _CLAIM_SAME = " AND ".join(
     f"c.{col} IS NOT DISTINCT FROM import_staging.{col}"
     for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")

@@ -497,4 +497,4 @@ class AssignmentConflict(SQLModel, table=True):
 # The schema version this caseload creates and opens: store/migrations' newest revision (a test holds them equal).
 # Version 6 added staff.login; on PostgreSQL versions 6 and 7 install the group roles, their grants and row-level
 # security (store/policies.py); version 7 has no DDL of its own.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9

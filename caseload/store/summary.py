@@ -47,6 +47,7 @@ from caseload.measures.cohorts import CohortKind, Period, period_of
 from caseload.measures.destinations import DEFAULT_RULE_SET, END_REASONS, Category, category
 from caseload.measures.destinations import rule_set as get_rule_set
 from caseload.store import schema
+from caseload.store.db import analyze
 
 SUMMARY_WEEKS = schema.SUMMARY_WEEKS
 # OPtE in the summaries follows this rule set (its exclusions and its re-claim window).
@@ -536,6 +537,7 @@ def before_import(conn: Connection) -> ImportMarks:
         "UNION SELECT x.old_customer FROM summary_changed x WHERE x.old_customer IS NOT NULL"
     ))
     conn.exec_driver_sql("DROP TABLE summary_changed")
+    analyze(conn, "summary_customer")
     touched = conn.execute(sa_text("SELECT COUNT(*) FROM summary_customer")).scalar_one()
     customers = conn.execute(sa_text("SELECT COUNT(*) FROM customer")).scalar_one()
     if touched > FULL_REBUILD_SHARE * max(customers, 1):
@@ -546,6 +548,7 @@ def before_import(conn: Connection) -> ImportMarks:
     if touched:
         # What these customers' claims count for now, to be taken out once they are written.
         _customer_facts(conn, "summary_before")
+        analyze(conn, "summary_before")
     return ImportMarks(full=False, customers=touched)
 
 
@@ -605,6 +608,7 @@ def after_import(conn: Connection, marks: ImportMarks, batch_id: int) -> None:
         return
     if marks.customers:
         _customer_facts(conn, "summary_after")  # the same customers' claims as they stand now
+        analyze(conn, "summary_after")
         _apply_delta(conn)
     _record_state(conn, batch_id)
 

@@ -3,7 +3,7 @@
 Each revision writes its DDL out as it stood at its version (explicit columns, types, keys and indexes), so a
 later change to the models never changes what "version 2" was; a new version is a new revision. The revisions
 never import the models. The one exception are the data and privilege steps, which are code, not DDL: version 4
-counts the cohort summaries (store/summary.py) and versions 6 and 7 install the PostgreSQL group roles, grants and
+counts the cohort summaries (store/summary.py) and versions 6, 7 and 9 install the PostgreSQL group roles, grants and
 row-level security (store/policies.py).
 
 Alembic is driven from here, with no alembic.ini or env.py: `upgrade` runs the revisions on a connection already
@@ -92,7 +92,7 @@ def offline_sql(dialect: str, start: int, target: int, *, stamped: bool, schema:
 
 
 def install_privileges(op: Any) -> None:  # noqa: ANN401
-    """Versions 6 and 7's privilege step (not DDL): on PostgreSQL, store/policies.py's group roles, grants and
+    """Versions 6, 7 and 9's privilege step (not DDL): on PostgreSQL, store/policies.py's group roles, grants and
     row-level security for the tables there are; offline, their SQL. Nothing on SQLite."""
     from caseload.store import policies
 
