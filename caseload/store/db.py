@@ -323,9 +323,9 @@ def busy_error() -> DatabaseBusy:
 
 
 def analyze(conn: Connection, *tables: str) -> None:
-    """On PostgreSQL, the planner's statistics of temporary tables just filled (autovacuum never reads them):
-    without them it takes a table of a few thousand rows for one of any size, and joins it to the claims by
-    reading every claim. SQLite's planner needs none for these joins."""
+    """On PostgreSQL, the planner's statistics of tables just filled: temporary ones (autovacuum never reads them)
+    and a first load's (it reads them a while later). Without them the planner takes a table of a few thousand rows
+    for one of any size, and joins it to the claims by reading every claim. SQLite's planner needs none here."""
     if conn.dialect.name == "postgresql":
         for table in tables:
             conn.exec_driver_sql(f"ANALYZE {table}")

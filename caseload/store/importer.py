@@ -74,6 +74,8 @@ TALLIED = (9, 3, 7, 8, 6)
 Progress = Callable[[str, int, "float | None"], None]
 IMPORT_CACHE_KB = 64 * 1024
 MAX_LISTED = 1000
+# A line's fingerprint: this many bytes of BLAKE2b (schema.Claim.extract_hash).
+FINGERPRINT_BYTES = 8
 # Up to this many claims, a daily import holds the fingerprints of the lines they stand as (about 75 bytes
 # each); past it, every line is checked in full.
 KNOWN_MAX = 1_500_000
@@ -607,6 +609,13 @@ def _known_fingerprints(conn: Connection) -> set[bytes]:
     n = conn.execute(text("SELECT COUNT(*) FROM claim")).scalar_one()
     if not n or n > KNOWN_MAX:
         return set()
+    if conn.dialect.name == "postgresql":
+        # One value of them all, end to end, rather than a million rows through the driver (2.0 s -> 0.4 s).
+        joined = conn.execute(text(
+            f"SELECT string_agg(extract_hash, ''::bytea) FROM claim WHERE octet_length(extract_hash) = {FINGERPRINT_BYTES}"
+        )).scalar()
+        data = bytes(joined or b"")
+        return {data[i:i + FINGERPRINT_BYTES] for i in range(0, len(data), FINGERPRINT_BYTES)}
     cur = conn.connection.driver_connection.cursor()
     try:
         cur.execute("SELECT extract_hash FROM claim WHERE extract_hash IS NOT NULL")
@@ -738,7 +747,7 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
     # A line's fingerprint: 8 bytes of BLAKE2b, salted with the header's own digest (the same line under
     # another header says something else).
     salt = hashlib.blake2b(header_raw, digest_size=16).digest()
-    fingerprint_of = functools.partial(hashlib.blake2b, digest_size=8, salt=salt)
+    fingerprint_of = functools.partial(hashlib.blake2b, digest_size=FINGERPRINT_BYTES, salt=salt)
     digest = operator.methodcaller("digest")
     unended = operator.methodcaller("rstrip", b"\r")  # a line's own end, as the csv module drops it
     known, met, met_lines, advisers = unchanged.known, unchanged.met, unchanged.lines, unchanged.advisers
@@ -1049,22 +1058,23 @@ def _write(
     # Customers first: a changed customer_id must point at a customer that exists.
     tell("writing customers", rows, None)
     _sync_customers(conn, p)
+    # Each staged line's claim then stands as the line gives it: the line's fingerprint is kept where its customer
+    # holds every value it gives, and any earlier line's is forgotten (a line checked the long way, or blanked, has
+    # none: it is checked again next time, and an older line met again is not taken as how the claim stands). Set
+    # with the facts, in one write of each changed claim; then on the staged claims whose facts did not change.
+    fingerprint = ("CASE WHEN s.row_hash IS NOT NULL AND EXISTS (SELECT 1 FROM customer cu "
+                   f"WHERE cu.id = s.customer_id AND {_AGREES}) THEN s.row_hash END")
     result.claims_updated = conn.execute(text(
         "UPDATE claim SET claim_end = s.claim_end, end_reason = s.end_reason, benefit = s.benefit, "
         "claim_start = s.claim_start, start_day = s.start_day, end_day = s.end_day, customer_id = s.customer_id, "
         "adviser_id = s.adviser_id, team_id = st.team_id, office_id = st.office_id, "
-        "last_batch_id = :batch, version = claim.version + 1 "
+        f"last_batch_id = :batch, version = claim.version + 1, extract_hash = {fingerprint} "
         "FROM import_staging s JOIN staff st ON st.id = s.adviser_id "
         f"WHERE s.claim_id = claim.id AND ({differs})"
     ), p).rowcount
-    # Each staged line's claim now stands as the line gives it: the line's fingerprint is kept where its
-    # customer holds every value it gives, and any earlier line's is forgotten (a line checked the long way,
-    # or blanked, has none: it is checked again next time, and an older line met again is not taken as how
-    # the claim stands).
     conn.execute(text(
-        "UPDATE claim SET extract_hash = CASE WHEN s.row_hash IS NOT NULL AND EXISTS (SELECT 1 FROM customer cu "
-        f"WHERE cu.id = s.customer_id AND {_AGREES}) THEN s.row_hash END FROM import_staging s "
-        "WHERE s.claim_id = claim.id"
+        f"UPDATE claim SET extract_hash = {fingerprint} FROM import_staging s "
+        f"WHERE s.claim_id = claim.id AND claim.extract_hash IS DISTINCT FROM {fingerprint}"
     ))
 
     # New claims: the first extract that carries a claim gives its on-flow holder.
@@ -1095,6 +1105,10 @@ def _write(
         conn.exec_driver_sql(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
     tell("counting summaries", rows, None)
     summary.after_import(conn, marks, int(batch_id))
+    if tally is not None:
+        # A first load: the planner's statistics of the tables it filled now, not whenever autovacuum comes by (the
+        # next day's import, planned without them, reads every claim for each of its joins).
+        analyze(conn, "claim", "customer", "assignment", "staff", "cohort_summary", "cohort_summary_team", "cohort_start")
     result.rows_imported = result.rows_read - result.rows_rejected
     conn.execute(bt.update().where(bt.c.id == batch_id).values(
         claims_added=result.claims_added, claims_updated=result.claims_updated, transfers=result.transfers,
