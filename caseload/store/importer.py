@@ -19,6 +19,7 @@ import itertools
 import operator
 import os
 import re
+import struct
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -609,19 +610,20 @@ def _known_fingerprints(conn: Connection) -> set[bytes]:
     n = conn.execute(text("SELECT COUNT(*) FROM claim")).scalar_one()
     if not n or n > KNOWN_MAX:
         return set()
+    # One value of them all, end to end, rather than a million rows through the driver (PostgreSQL 2.0 s -> 0.3 s,
+    # SQLite 0.7 s -> 0.5 s): the set is made from its 8-byte pieces in C.
     if conn.dialect.name == "postgresql":
-        # One value of them all, end to end, rather than a million rows through the driver (2.0 s -> 0.4 s).
         joined = conn.execute(text(
             f"SELECT string_agg(extract_hash, ''::bytea) FROM claim WHERE octet_length(extract_hash) = {FINGERPRINT_BYTES}"
         )).scalar()
         data = bytes(joined or b"")
-        return {data[i:i + FINGERPRINT_BYTES] for i in range(0, len(data), FINGERPRINT_BYTES)}
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.execute("SELECT extract_hash FROM claim WHERE extract_hash IS NOT NULL")
-        return set(map(bytes, map(operator.itemgetter(0), cur)))
-    finally:
-        cur.close()
+    else:
+        joined = conn.execute(text(
+            f"SELECT group_concat(hex(extract_hash), '') FROM claim WHERE length(extract_hash) = {FINGERPRINT_BYTES}"
+        )).scalar()
+        data = bytes.fromhex(joined or "")
+    del joined
+    return set(map(operator.itemgetter(0), struct.iter_unpack(f"{FINGERPRINT_BYTES}s", data)))
 
 
 @dataclass
