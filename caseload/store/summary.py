@@ -524,11 +524,12 @@ def before_import(conn: Connection) -> ImportMarks:
     if state is None or not has_claims:
         # No claims yet (or summaries of unknown state): count everything after the write.
         return ImportMarks(full=True, first_load=not has_claims)
-    # One pass over the extract: the claims it adds or changes, and their customers before and after.
+    # One pass over the extract: the claims it adds or changes, and their customers before and after (import_claim:
+    # the staged lines' claims as the importer read them before writing any).
     conn.exec_driver_sql("DROP TABLE IF EXISTS summary_changed")
     conn.execute(sa_text(
         "CREATE TEMPORARY TABLE summary_changed AS SELECT s.customer_id AS new_customer, c.customer_id AS old_customer "
-        f"FROM import_staging s LEFT JOIN claim c ON c.id = s.claim_id WHERE c.id IS NULL OR {_STAGED_DIFFERS}"
+        f"FROM import_staging s LEFT JOIN import_claim c ON c.line = s.line WHERE c.id IS NULL OR {_STAGED_DIFFERS}"
     ))
     conn.exec_driver_sql("DROP TABLE IF EXISTS summary_customer")
     conn.exec_driver_sql("CREATE TEMPORARY TABLE summary_customer (customer_id TEXT PRIMARY KEY)")
