@@ -899,8 +899,8 @@ def _stage_rows(conn, staging, f, text_mode, header, header_raw, as_at, result, 
     tell("checking", result.rows_read, 1.0)
     Index("ix_staging_claim", staging.c.claim_id).create(conn)
     Index("ix_staging_customer", staging.c.customer_id, staging.c.line).create(conn)
-    analyze(conn, STAGING_JOINED)
-    _read_claims_before(conn)
+    analyze(conn, _STAGING_JOINED)
+    _read_claims_before(conn, first_load=tally is not None)
     if met:
         _meet_unchanged(conn, unchanged)
     _reject_duplicates(conn, staging, header, result, reject, tally)
@@ -916,14 +916,14 @@ _CLAIM_BEFORE = ("id", "customer_id", "benefit", "claim_start", "claim_end", "en
 
 # Staging's statistics only for the columns it is joined by: its other dozen and a half are only compared, which the
 # planner does not estimate from them (ANALYZE of all of them took 0.15-0.22 s for a day's 25,000 staged lines).
-STAGING_JOINED = "import_staging (line, claim_id, customer_id, adviser_id)"
+_STAGING_JOINED = "import_staging (line, claim_id, customer_id, adviser_id)"
 
 
-def _read_claims_before(conn: Connection) -> None:
+def _read_claims_before(conn: Connection, first_load: bool) -> None:
     conn.exec_driver_sql("DROP TABLE IF EXISTS import_claim")
     columns = ", ".join(f"c.{col} AS {col}" for col in _CLAIM_BEFORE)
     # Into an empty claim table (a first load) no line names a claim: the table's columns, without the look-ups.
-    none = " WHERE 1 = 0" if conn.execute(text("SELECT 1 FROM claim LIMIT 1")).first() is None else ""
+    none = " WHERE 1 = 0" if first_load else ""
     conn.execute(text(
         f"CREATE TEMPORARY TABLE import_claim AS SELECT s.line AS line, {columns} "
         f"FROM import_staging s JOIN claim c ON c.id = s.claim_id{none}"
@@ -1035,7 +1035,7 @@ def _write(
     # A next-day extract repeats most claims as they stand: those rows change nothing below, so they
     # leave staging here and every later step works on the rows that do change something.
     _drop_unchanged(conn)
-    analyze(conn, STAGING_JOINED, "import_advisers")
+    analyze(conn, _STAGING_JOINED, "import_advisers")
     # The cohort summaries are counted again for every block the extract can change (see
     # store/summary.py), marked here while the claims still stand as they were.
     marks = summary.before_import(conn)
@@ -1083,10 +1083,7 @@ def _write(
     ), p)
     # Compared as the claims stood (import_claim), which they still do here: only the claims that change are
     # looked up in claim, not every staged line's.
-    differs = " OR ".join(
-        f"c.{col} IS DISTINCT FROM s.{col}"
-        for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
-    )
+    differs = " OR ".join(f"c.{col} IS DISTINCT FROM s.{col}" for col in _CLAIM_FACTS)
     # Customers first: a changed customer_id must point at a customer that exists.
     tell("writing customers", rows, None)
     _sync_customers(conn, p)
@@ -1154,10 +1151,9 @@ def _write(
 
 # The claim's facts an import audits when they change, in the audit's order.
 CLAIM_AUDITED = ("claim_end", "end_reason", "benefit", "claim_start", "customer_id")
-_CLAIM_SAME = " AND ".join(
-    f"c.{col} IS NOT DISTINCT FROM import_staging.{col}"
-    for col in ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
-)
+# The facts and holder a staged line gives its claim: equal in all of them, the line changes no claim.
+_CLAIM_FACTS = ("claim_end", "end_reason", "benefit", "claim_start", "customer_id", "adviser_id")
+_CLAIM_SAME = " AND ".join(f"c.{col} IS NOT DISTINCT FROM import_staging.{col}" for col in _CLAIM_FACTS)
 _CUSTOMER_PAIRS = (("name", "customer_name"), ("date_of_birth", "date_of_birth"), ("nino", "nino"),
                    ("sex", "sex"), ("disability", "disability"), ("ethnicity", "ethnicity"))
 # A staged line `s` whose customer `cu` holds every value it gives.
