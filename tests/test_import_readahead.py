@@ -28,7 +28,9 @@ DAY1, DAY2 = dt.date(2026, 4, 1), dt.date(2026, 4, 2)
 
 @pytest.fixture
 def started(monkeypatch):
-    """Every second process an import starts (they record the blocks the import took from them)."""
+    """Every second process an import starts (they record the blocks the import took from them). The import
+    waits for each block's figures: these files are read faster than the process starts."""
+    monkeypatch.setattr(readahead.ReadAhead, "wait", True)
     processes: list[readahead.ReadAhead] = []
 
     class Recorded(readahead.ReadAhead):
@@ -82,10 +84,11 @@ def pair(new_db):
         _tables.pop(id(e), None)
 
 
-def blocks_of(path) -> int:  # noqa: ANN001
+def blocks_of(path) -> list[int]:  # noqa: ANN001
+    """The offsets of a file's blocks, read straight through."""
     with open(path, "rb") as f:
         f.readline()
-        return sum(1 for _ in importer._blocks(f))
+        return [at for _, _, at, _ in importer._blocks(f)]
 
 
 ADVISERS = [("A1", "Asha Patel", "Team A", "Northgate"), ("A2", "Ben Okafor", "Team A", "Northgate"),
@@ -115,22 +118,27 @@ def test_a_day_two_extract_read_ahead_recognises_the_lines_working_it_out_alone_
     assert said[0] == "imported"
     assert (said[1]["rows_unchanged"], said[1]["claims_updated"], said[1]["claims_added"]) == (297, 3, 1)
     assert said[1]["transfers"] == 1
-    # The import took every block from the process, whose keys it checked by number.
-    assert [p.blocks for p in started] == [blocks_of(path), blocks_of(path)]
-    assert blocks_of(path) > 30
+    # The import took every block from the process, and checked the keys by number.
+    assert len(blocks_of(path)) > 30
+    assert [p.taken for p in started] == [blocks_of(tmp_path / "d1.csv"), blocks_of(path)]
+
+
+def data_offset(path, i: int) -> int:  # noqa: ANN001
+    """Where the claim on data row i (from 0) starts in the file."""
+    return path.read_bytes().index(f"C{i:04d},".encode())
 
 
 LONG_NAME = "Kofi Adebayo Mensah Owusu Boateng Asante Darko Ofori Appiah Nkrumah Amoah Sarpong Tetteh"
 
 
-def test_a_quoted_value_over_a_block_end_parts_the_two_ways_and_the_import_reads_on_alone(pair, tmp_path,
+def test_a_quoted_value_over_a_block_end_moves_the_import_s_blocks_and_the_outcome_stays(pair, tmp_path,
                                                                                         monkeypatch, started):
     alone, ahead = pair
     monkeypatch.setattr(importer, "BLOCK_BYTES", 1_000)
     rows = day_one(200)
     same_both_ways(alone, ahead, write_extract(tmp_path / "d1.csv", rows), as_at=DAY1, monkeypatch=monkeypatch)
     # A name over two lines, its line break where a block ends: the import reads the record on into the next
-    # block, so every block after it starts elsewhere than the process's.
+    # block, so the block after it starts elsewhere than the process's.
     path = tmp_path / "d2.csv"
     for i in range(20, 200):
         changed = [dict(r) for r in rows]
@@ -138,15 +146,50 @@ def test_a_quoted_value_over_a_block_end_parts_the_two_ways_and_the_import_reads
         write_extract(path, changed)
         with open(path, "rb") as f:
             f.readline()
-            if any(lines[-1].endswith(LONG_NAME.encode()) for lines, _, _ in importer._blocks(f)):
+            if any(lines[-1].endswith(LONG_NAME.encode()) for lines, _, _, _ in importer._blocks(f)):
                 break
     else:
         pytest.fail("no line break where a block ends")
     said, _ = same_both_ways(alone, ahead, path, as_at=DAY2, monkeypatch=monkeypatch)
     assert said[0] == "imported" and said[1]["rows_unchanged"] == 199 and said[1]["claims_updated"] == 0
     assert i < 100
-    taken = started[-1].blocks
-    assert 0 < taken < blocks_of(path)
+    straight = blocks_of(path)
+    record = next(at for at in straight if at > data_offset(path, i))
+    taken = started[-1].taken
+    # Taken up to the record's block (whose quote sends it a line at a time), and not the block the process read
+    # after it: the import's next block starts a line later.
+    assert [at for at in taken if at < record] == [at for at in straight if at < record]
+    assert record not in taken
+
+
+def test_told_where_the_import_s_next_block_starts_the_process_goes_on_from_there(tmp_path, monkeypatch):
+    """The import worked blocks out itself (the process was behind, or a quoted record moved its blocks): told
+    where its next block starts, the process goes on from there, in the import's blocks."""
+    path = write_extract(tmp_path / "x.csv", day_one(300))
+    header_raw = path.read_bytes().split(b"\n", 1)[0]
+    header = header_raw.decode().split(",")
+    salt = readahead.salt_of(header_raw)
+    monkeypatch.setattr(importer, "BLOCK_BYTES", 1_000)
+    straight = blocks_of(path)
+    start = straight[10] + 40
+    with open(path, "rb") as f:
+        start = f.seek(start) + len(f.readline())  # a line's start, off the blocks read straight through
+        ours = []
+        while block := readahead.read_block(f, 1_000):
+            ours.append((f.tell() - len(block), readahead.lines_of(block), f.tell()))
+    ahead = readahead.ReadAhead(str(path), len(header_raw) + 1, 1_000, header, salt, with_keys=True)
+    ahead.wait = True
+    try:
+        ahead._tell(start)  # before it reads its first block
+        for at, lines, end in ours:
+            got = ahead.take(at, len(lines), end)
+            assert got is not None, at
+            assert list(got[0]) == readahead.fingerprinter(salt)(lines)
+            keys = readahead.keys_of(header)(lines)
+            assert [ahead.keys[k] for k in got[1]] == keys
+        assert ahead.taken == [at for at, _, _ in ours] and start not in straight
+    finally:
+        ahead.close()
 
 
 def test_an_import_whose_second_process_is_gone_works_every_figure_out_itself(pair, tmp_path, monkeypatch,
@@ -166,7 +209,7 @@ def test_an_import_whose_second_process_is_gone_works_every_figure_out_itself(pa
     monkeypatch.setattr(readahead.ReadAhead, "__init__", killed)
     said, _ = same_both_ways(alone, ahead, path, as_at=DAY2, monkeypatch=monkeypatch)
     assert said[0] == "imported" and said[1]["rows_unchanged"] == 199 and said[1]["claims_updated"] == 1
-    assert started[-1].blocks == 0
+    assert started[-1].taken == []
 
 
 def test_a_small_extract_starts_no_second_process(engine, tmp_path, started):

@@ -568,10 +568,10 @@ class _Again(Exception):
         self.text_mode = text_mode
 
 
-def _blocks(f) -> Iterator[tuple[list[bytes], bool, int]]:  # noqa: ANN001
+def _blocks(f) -> Iterator[tuple[list[bytes], bool, int, int]]:  # noqa: ANN001
     """The lines after the header of a file opened in binary, a block at a time, each line without its "\\n" (a
     carriage return before it stays: it is part of the line's fingerprint), whether the block holds a quote, and
-    its offset in the file. Raises _Again(text_mode=True) for a lone carriage return or a line longer than the csv
+    its offset in the file and the next block's. Raises _Again(text_mode=True) for a lone carriage return or a line longer than the csv
     module reads."""
     limit = csv.field_size_limit()
     while True:
@@ -584,7 +584,7 @@ def _blocks(f) -> Iterator[tuple[list[bytes], bool, int]]:  # noqa: ANN001
         lines = readahead.lines_of(block)
         if len(block) > limit and max(map(len, lines)) > limit:
             raise _Again(text_mode=True)
-        yield lines, b'"' in block, at
+        yield lines, b'"' in block, at, f.tell()
 
 
 def _known_fingerprints(conn: Connection) -> set[bytes]:
@@ -859,8 +859,8 @@ def _stage_rows(conn, staging, f, text_mode, header, salt, as_at, result, writer
                 if not line % BATCH_ROWS:
                     tell("checking", result.rows_read, min(where.tell() / size, 1.0))
         else:
-            for lines, quoted, at in _blocks(f):
-                worked_out = ahead.take(at, len(lines)) if ahead is not None else None
+            for lines, quoted, at, end in _blocks(f):
+                worked_out = ahead.take(at, len(lines), end) if ahead is not None else None
                 if quoted:
                     line = line_by_line(lines, line + 1)
                 else:

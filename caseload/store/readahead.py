@@ -22,7 +22,9 @@ import hashlib
 import json
 import operator
 import pickle
+import os
 import queue
+import select
 import struct
 import subprocess
 import sys
@@ -30,6 +32,7 @@ import threading
 
 FINGERPRINT_BYTES = 8
 HEAD = struct.Struct("<qII")  # the block's offset (-1: the end), its lines, the length of the new keys' part
+TOLD = struct.Struct("<q")  # from the first process: where its next block starts
 ADVISER_COLUMNS = ("adviser_id", "adviser_name", "team", "office")
 
 
@@ -125,53 +128,93 @@ def start(path: str, offset: int, size: int, header: list[str], salt: bytes, wit
 
 
 class ReadAhead:
-    """The second process, as the first sees it: started on a file's lines from `offset` on; `take(at)` gives the
-    block at that offset's fingerprints and (with keys) its lines' adviser key numbers, `keys` the keys by number;
-    None once the process and the reader part ways (the first reads a block the second did not, or the second
-    ended). `close()` stops it, whatever it is doing."""
+    """The second process, as the first sees it: started on a file's lines from `offset` on. `take(at, n, end)`
+    gives the block at `at` (n lines, the next block at `end`) as its fingerprints and (with keys) its lines' adviser
+    key numbers, `keys` being the keys by number; or None when the process has no figures for that block ready:
+    the first then works that block out itself, and the process is told where the first's next block starts, so
+    that it goes on from there (it is behind, or read its blocks from other offsets after a quoted record that
+    went on past a block's end). The two share the work that way. `close()` stops it, whatever it is doing.
+    With `wait` (tests), a block the process has not sent yet is waited for rather than worked out."""
+
+    wait = False
 
     def __init__(self, path: str, offset: int, size: int, header: list[str], salt: bytes, with_keys: bool):
         # -I -S: the standard library only (nothing from the environment, the script's folder or site-packages).
+        # Unbuffered, so that select() says whether a block's figures have come.
         self._proc: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-I", "-S", __file__, path, str(offset), str(size), salt.hex(), json.dumps(header),
              "1" if with_keys else "0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
         )
         self._with_keys = with_keys
+        self._next: tuple[int, int, bytes] | None = None  # a block's figures read and not yet taken
         self.keys: list[tuple[bytes, ...] | None] = []
-        self.blocks = 0  # blocks taken from it
+        self.taken: list[int] = []  # the offsets of the blocks taken from it
 
-    def take(self, at: int, n: int) -> tuple[tuple[bytes, ...], array.array | None] | None:
-        if self._proc is None:
-            return None
-        out = self._proc.stdout
-        head = out.read(HEAD.size)
-        if len(head) != HEAD.size:
+    def take(self, at: int, n: int, end: int) -> tuple[tuple[bytes, ...], array.array | None] | None:
+        while self._proc is not None:
+            if self._next is None:
+                if not select.select([self._proc.stdout], [], [], None if self.wait else 0)[0]:
+                    break
+                self._next = self._read()
+                continue
+            offset, lines, data = self._next
+            if offset < at:  # a block worked out here meanwhile, or one of other offsets: not wanted
+                self._next = None
+                continue
+            if offset == at and lines == n:
+                self._next = None
+                self.taken.append(at)
+                cut = lines * FINGERPRINT_BYTES
+                # A Struct of its own, not struct.unpack's, which keeps the last hundred formats (1 MB each here).
+                fingerprints = struct.Struct(f"{FINGERPRINT_BYTES}s" * lines).unpack(data[:cut])
+                numbers = array.array("I", data[cut:]) if self._with_keys else None
+                return fingerprints, numbers
+            break
+        self._tell(end)
+        return None
+
+    def _read(self) -> tuple[int, int, bytes] | None:
+        """The next block's figures from the pipe (its new keys added to `keys`); None, and closed, at the end."""
+        head = self._exactly(HEAD.size)
+        if head is None:
             return self.close()
         offset, lines, new = HEAD.unpack(head)
-        if offset != at or lines != n:
+        if offset < 0:
             return self.close()
-        size = lines * (FINGERPRINT_BYTES + (4 if self._with_keys else 0)) + new
-        data = out.read(size)
-        if len(data) != size:
+        data = self._exactly(lines * (FINGERPRINT_BYTES + (4 if self._with_keys else 0)))
+        keys = self._exactly(new) if new else b""
+        if data is None or keys is None:
             return self.close()
-        cut = lines * FINGERPRINT_BYTES
-        # A Struct of its own, not struct.unpack's: that keeps the last hundred formats (1 MB each at 28,000 lines).
-        fingerprints = struct.Struct(f"{FINGERPRINT_BYTES}s" * lines).unpack(data[:cut])
-        numbers = None
-        if self._with_keys:
-            numbers = array.array("I")
-            numbers.frombytes(data[cut:cut + 4 * lines])
-            if new:
-                self.keys.extend(pickle.loads(data[cut + 4 * lines:]))
-        self.blocks += 1
-        return fingerprints, numbers
+        if keys:
+            self.keys.extend(pickle.loads(keys))
+        return offset, lines, data
+
+    def _exactly(self, size: int) -> bytes | None:
+        out = self._proc.stdout
+        parts, got = [], 0
+        while got < size:
+            part = out.read(size - got)
+            if not part:
+                return None
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    def _tell(self, end: int) -> None:
+        if self._proc is None:
+            return
+        try:
+            self._proc.stdin.write(TOLD.pack(end))
+        except OSError:  # it has ended
+            self.close()
 
     def close(self) -> None:
         if self._proc is not None:
             self._proc.kill()
             self._proc.wait()
             self._proc.stdout.close()
+            self._proc.stdin.close()
             self._proc = None
 
 
@@ -195,9 +238,23 @@ def _main(argv: list[str]) -> int:
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
+    told = b""
     with open(path, "rb") as f:
         f.seek(int(offset))
         while True:
+            # Where the first process's next block starts, if it has said: it worked blocks out itself, so this
+            # one goes on from there (never back).
+            while select.select([0], [], [], 0)[0]:
+                got = os.read(0, 4096)
+                if not got:
+                    break
+                told += got
+            if len(told) >= TOLD.size:
+                whole = len(told) - len(told) % TOLD.size
+                (ahead,) = TOLD.unpack(told[whole - TOLD.size:whole])
+                told = told[whole:]
+                if ahead > f.tell():
+                    f.seek(ahead)
             at = f.tell()
             block = read_block(f, int(size))
             if not block:
