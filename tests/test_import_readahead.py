@@ -19,7 +19,9 @@ from caseload.store.db import open_database
 from caseload.store.errors import StoreError
 from caseload.store.importer import ImportRejected, import_claims
 from extracts import row, write_extract
-from test_import_unchanged import CLOCK, _erase, _reassign, _setup, _tables, _write, assert_same_state, extracts
+from test_import_unchanged import (  # noqa: F401  (twin: databases A and B, here imported alone and ahead)
+    CLOCK, _erase, _reassign, _setup, _tables, _write, assert_same_state, extracts, twin,
+)
 
 pytestmark = pytest.mark.both_backends
 
@@ -72,18 +74,6 @@ def same_both_ways(alone, ahead, path, *, as_at: dt.date, monkeypatch, **kw) -> 
     return said
 
 
-@pytest.fixture
-def pair(new_db):
-    """Database "alone" (its imports work every figure out themselves) and "ahead" (they take the process's)."""
-    a, b = open_database(new_db(), CLOCK), open_database(new_db(), CLOCK)
-    _setup(a)
-    _setup(b)
-    yield a, b
-    for e in (a, b):
-        e.dispose()
-        _tables.pop(id(e), None)
-
-
 def blocks_of(path) -> list[int]:  # noqa: ANN001
     """The offsets of a file's blocks, read straight through."""
     with open(path, "rb") as f:
@@ -102,9 +92,9 @@ def day_one(n: int) -> list[dict[str, str]]:
             for i in range(n)]
 
 
-def test_a_day_two_extract_read_ahead_recognises_the_lines_working_it_out_alone_does(pair, tmp_path, monkeypatch,
+def test_a_day_two_extract_read_ahead_recognises_the_lines_working_it_out_alone_does(twin, tmp_path, monkeypatch,
                                                                                     started):
-    alone, ahead = pair
+    alone, ahead = twin
     monkeypatch.setattr(importer, "BLOCK_BYTES", 1_000)  # a block of about eight lines
     rows = day_one(300)
     same_both_ways(alone, ahead, write_extract(tmp_path / "d1.csv", rows), as_at=DAY1, monkeypatch=monkeypatch)
@@ -131,9 +121,9 @@ def data_offset(path, i: int) -> int:  # noqa: ANN001
 LONG_NAME = "Kofi Adebayo Mensah Owusu Boateng Asante Darko Ofori Appiah Nkrumah Amoah Sarpong Tetteh"
 
 
-def test_a_quoted_value_over_a_block_end_moves_the_import_s_blocks_and_the_outcome_stays(pair, tmp_path,
+def test_a_quoted_value_over_a_block_end_moves_the_import_s_blocks_and_the_outcome_stays(twin, tmp_path,
                                                                                         monkeypatch, started):
-    alone, ahead = pair
+    alone, ahead = twin
     monkeypatch.setattr(importer, "BLOCK_BYTES", 1_000)
     rows = day_one(200)
     same_both_ways(alone, ahead, write_extract(tmp_path / "d1.csv", rows), as_at=DAY1, monkeypatch=monkeypatch)
@@ -192,9 +182,9 @@ def test_told_where_the_import_s_next_block_starts_the_process_goes_on_from_ther
         ahead.close()
 
 
-def test_an_import_whose_second_process_is_gone_works_every_figure_out_itself(pair, tmp_path, monkeypatch,
+def test_an_import_whose_second_process_is_gone_works_every_figure_out_itself(twin, tmp_path, monkeypatch,
                                                                              started):
-    alone, ahead = pair
+    alone, ahead = twin
     monkeypatch.setattr(importer, "BLOCK_BYTES", 1_000)
     rows = day_one(200)
     same_both_ways(alone, ahead, write_extract(tmp_path / "d1.csv", rows), as_at=DAY1, monkeypatch=monkeypatch)
