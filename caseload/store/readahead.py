@@ -140,12 +140,15 @@ class ReadAhead:
 
     def __init__(self, path: str, offset: int, size: int, header: list[str], salt: bytes, with_keys: bool):
         # -I -S: the standard library only (nothing from the environment, the script's folder or site-packages).
-        # Unbuffered, so that select() says whether a block's figures have come.
+        # Unbuffered, so that poll() says whether a block's figures have come (poll: any descriptor number, where
+        # select() takes none past 1023, which a long-running app may reach).
         self._proc: subprocess.Popen | None = subprocess.Popen(
             [sys.executable, "-I", "-S", __file__, path, str(offset), str(size), salt.hex(), json.dumps(header),
              "1" if with_keys else "0"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0,
         )
+        self._ready = select.poll()
+        self._ready.register(self._proc.stdout, select.POLLIN)
         self._with_keys = with_keys
         self._next: tuple[int, int, bytes] | None = None  # a block's figures read and not yet taken
         self.keys: list[tuple[bytes, ...] | None] = []
@@ -154,7 +157,7 @@ class ReadAhead:
     def take(self, at: int, n: int, end: int) -> tuple[tuple[bytes, ...], array.array | None] | None:
         while self._proc is not None:
             if self._next is None:
-                if not select.select([self._proc.stdout], [], [], None if self.wait else 0)[0]:
+                if not self._ready.poll(None if self.wait else 0):
                     break
                 self._next = self._read()
                 continue
