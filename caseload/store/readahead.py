@@ -3,15 +3,17 @@ and adviser key, while the first loads the fingerprints the claims stand as and 
 
 Both read the file in the same blocks (`read_block`: BLOCK_BYTES, then on to a line's end) and split them in the
 same lines (`lines_of`), so the first takes the second's figures for a block by the block's offset in the file. A
-block the first read otherwise (a quoted record that went on past its block moves every later block's start) and
-everything after it the first works out itself, as it does without this process; so too if the process ends early.
+block whose figures have not come (the second is behind, or read its blocks from other offsets after a quoted
+record that went on past a block's end) the first works out itself, and tells the second where its next block
+starts: the second goes on from there. If the second ends early, the first works every block out itself.
 
-Run as ``python -m caseload.store.readahead PATH OFFSET BLOCK_BYTES SALT_HEX HEADER_JSON KEYS``: the file's lines
-from OFFSET on. It writes to stdout, for each block: a head (the block's offset, its lines, the length of the new
-keys' part), the lines' fingerprints (FINGERPRINT_BYTES each, end to end), with KEYS=1 each line's adviser key as
-a number (4 bytes each, native order: the numbers of keys first met in the file in that order) and the new keys
-(pickled, a list of tuples of bytes, None for a line without them all); then a head with offset -1. Standard
-library only, so it starts in a few tens of milliseconds.
+Run as ``python -I -S readahead.py PATH OFFSET BLOCK_BYTES SALT_HEX HEADER_JSON KEYS`` (ReadAhead does): the file's
+lines from OFFSET on. It writes to stdout, for each block: a head (the block's offset, its lines, the length of the
+new keys' part), the lines' fingerprints (FINGERPRINT_BYTES each, end to end), with KEYS=1 each line's adviser key
+as a number (4 bytes each, native order: the numbers of keys first met in the file in that order) and the new keys
+(pickled, a list of tuples of bytes, None for a line without them all); then a head with offset -1. It reads from
+stdin where the first process's next block starts (TOLD), and never goes back. Standard library only, so it
+starts in a few tens of milliseconds.
 """
 
 from __future__ import annotations
